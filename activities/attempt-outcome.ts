@@ -1,0 +1,54 @@
+import { NON_PUBLIC_ADDRESS_CODE } from '../src/url-policy/guarded-lookup.js';
+import type { PermanentErrorType, RetryableErrorType } from './delivery-error-types.js';
+
+/**
+ * What one HTTP attempt means for the delivery, as the webhook contract promises:
+ * 2xx acknowledges; 408, 429, 5xx, timeouts and network errors ask for a retry;
+ * anything else (3xx included: redirects are never followed) is permanent.
+ */
+export type AttemptOutcome =
+  | { kind: 'sent' }
+  | { kind: 'retryable'; errorType: RetryableErrorType; reason: string }
+  | { kind: 'permanent'; errorType: PermanentErrorType; reason: string };
+
+const RETRYABLE_STATUS_CODES = new Set([408, 429]);
+
+export function classifyStatusCode(statusCode: number): AttemptOutcome {
+  if (statusCode >= 200 && statusCode < 300) return { kind: 'sent' };
+  if (RETRYABLE_STATUS_CODES.has(statusCode) || (statusCode >= 500 && statusCode < 600)) {
+    return { kind: 'retryable', errorType: 'RetryableHttpStatus', reason: `receiver answered HTTP ${statusCode}` };
+  }
+  if (statusCode >= 300 && statusCode < 400) {
+    return {
+      kind: 'permanent',
+      errorType: 'PermanentHttpStatus',
+      reason: `receiver answered HTTP ${statusCode} (redirects are not followed)`,
+    };
+  }
+  return { kind: 'permanent', errorType: 'PermanentHttpStatus', reason: `receiver answered HTTP ${statusCode}` };
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+
+/** Classifies an error thrown while sending (no HTTP status was received). */
+export function classifySendError(error: unknown): AttemptOutcome {
+  const chain = errorChain(error);
+  const refusal = chain.find((link) => link.code === NON_PUBLIC_ADDRESS_CODE);
+  if (refusal) return { kind: 'permanent', errorType: 'DestinationNotPublic', reason: refusal.message };
+  if (chain.some((link) => link.code !== undefined && TIMEOUT_CODES.has(link.code))) {
+    return { kind: 'retryable', errorType: 'AttemptTimeout', reason: 'receiver did not answer within the attempt timeout' };
+  }
+  const innermost = chain.at(-1);
+  const detail = chain.find((link) => link.code !== undefined)?.code ?? innermost?.message ?? String(error);
+  return { kind: 'retryable', errorType: 'NetworkError', reason: `network error: ${detail}` };
+}
+
+/** undici wraps connector errors in its own; the code that matters may sit on a cause. */
+function errorChain(error: unknown): { code: string | undefined; message: string }[] {
+  const chain: { code: string | undefined; message: string }[] = [];
+  for (let current = error; current instanceof Error && chain.length < 5; current = current.cause) {
+    const code = (current as { code?: unknown }).code;
+    chain.push({ code: typeof code === 'string' ? code : undefined, message: current.message });
+  }
+  return chain;
+}

@@ -1,0 +1,142 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { Webhook } from 'standardwebhooks';
+import type { DeliveryStore } from '../src/deliveries/delivery.store.js';
+import { classifySendError, classifyStatusCode, type AttemptOutcome } from './attempt-outcome.js';
+import { parseRetryAfterMs } from './retry-after.js';
+import type { WebhookHttpClient, WebhookResponse } from './webhook-http-client.js';
+
+export interface DeliveryActivityDependencies {
+  store: DeliveryStore;
+  http: WebhookHttpClient;
+  /** Used when the destination has no timeout of its own. */
+  defaultTimeoutMs: number;
+  now?: () => number;
+}
+
+/** The retry numbers the workflow runs the activity with; used to tell operators when the next attempt is due. */
+export interface BackoffSchedule {
+  initialIntervalMs: number;
+  backoffCoefficient: number;
+  maxIntervalMs: number;
+  /** 0 = unlimited. */
+  maxAttempts: number;
+}
+
+export interface SendWebhookInput {
+  eventId: string;
+  backoff: BackoffSchedule;
+}
+
+export interface FinishDeliveryInput {
+  eventId: string;
+  status: 'failed' | 'cancelled';
+  reason: string;
+}
+
+export function createDeliveryActivities({ store, http, defaultTimeoutMs, now = Date.now }: DeliveryActivityDependencies) {
+  return {
+    /**
+     * One attempt: load the delivery and its destination (secrets never travel through workflow
+     * history), send it, record what happened, and tell Temporal whether to try again.
+     */
+    async sendWebhook({ eventId, backoff }: SendWebhookInput): Promise<void> {
+      const context = Context.current();
+      const { attempt, workflowExecution, scheduledTimestampMs, scheduleToCloseTimeoutMs } = context.info;
+      const target = await store.loadTarget(eventId);
+      if (!target) throw ApplicationFailure.nonRetryable(`delivery ${eventId} does not exist`, 'DeliveryNotFound');
+      // A previous attempt was acknowledged but its completion never reached Temporal: do not send twice.
+      if (target.status === 'sent') return;
+      const { destination } = target;
+      if (destination.deleted || !destination.enabled) {
+        const state = destination.deleted ? 'deleted' : 'disabled';
+        throw ApplicationFailure.nonRetryable(`destination is ${state}`, 'DestinationUnavailable');
+      }
+
+      const startedAtMs = now();
+      let outcome: AttemptOutcome;
+      let response: WebhookResponse | undefined;
+      try {
+        response = await http.send({
+          url: destination.url,
+          method: destination.method,
+          headers: { ...destination.headers, ...signatureHeaders(eventId, destination.signingSecret, target.body, startedAtMs) },
+          body: target.body,
+          timeoutMs: destination.timeoutMs ?? defaultTimeoutMs,
+          signal: context.cancellationSignal,
+        });
+        outcome = classifyStatusCode(response.statusCode);
+      } catch (error) {
+        if (context.cancellationSignal.aborted) throw error;
+        outcome = classifySendError(error);
+      }
+      const finishedAtMs = now();
+
+      const windowEndMs = scheduledTimestampMs + scheduleToCloseTimeoutMs;
+      const retryDelayMs =
+        outcome.kind === 'retryable'
+          ? nextRetryDelayMs(backoff, attempt, parseRetryAfterMs(response?.retryAfter, finishedAtMs), windowEndMs - finishedAtMs)
+          : undefined;
+      const lastAttempt = backoff.maxAttempts > 0 && attempt >= backoff.maxAttempts;
+
+      await store.recordAttempt({
+        eventId,
+        workflowRunId: workflowExecution?.runId ?? 'none',
+        attempt,
+        startedAt: new Date(startedAtMs),
+        durationMs: finishedAtMs - startedAtMs,
+        statusCode: response?.statusCode ?? null,
+        error: outcome.kind === 'sent' ? null : `${outcome.errorType}: ${outcome.reason}`,
+        responseBody: response?.bodyExcerpt ?? null,
+        status: outcome.kind === 'sent' ? 'sent' : outcome.kind === 'permanent' ? 'failed' : 'retrying',
+        nextAttemptAt: retryDelayMs !== undefined && !lastAttempt ? new Date(finishedAtMs + retryDelayMs.delayMs) : null,
+      });
+
+      if (outcome.kind === 'sent') return;
+      const details = [{ statusCode: response?.statusCode ?? null }];
+      if (outcome.kind === 'permanent') {
+        throw ApplicationFailure.create({ type: outcome.errorType, message: outcome.reason, nonRetryable: true, details });
+      }
+      throw ApplicationFailure.create({
+        type: outcome.errorType,
+        message: outcome.reason,
+        details,
+        // Only a Retry-After overrides Temporal's own backoff.
+        nextRetryDelay: retryDelayMs?.fromRetryAfter ? retryDelayMs.delayMs : undefined,
+      });
+    },
+
+    async finishDelivery({ eventId, status, reason }: FinishDeliveryInput): Promise<void> {
+      await store.finish(eventId, status, reason);
+    },
+  };
+}
+
+export type DeliveryActivities = ReturnType<typeof createDeliveryActivities>;
+
+/**
+ * The delay before the next attempt: the receiver's Retry-After when it gave one (never past
+ * the end of the retry window), else Temporal's exponential backoff for this attempt number.
+ */
+export function nextRetryDelayMs(
+  backoff: BackoffSchedule,
+  attempt: number,
+  retryAfterMs: number | undefined,
+  remainingWindowMs: number,
+): { delayMs: number; fromRetryAfter: boolean } {
+  if (retryAfterMs !== undefined) {
+    return { delayMs: Math.max(0, Math.min(retryAfterMs, remainingWindowMs)), fromRetryAfter: true };
+  }
+  const exponential = backoff.initialIntervalMs * backoff.backoffCoefficient ** (attempt - 1);
+  return { delayMs: Math.min(exponential, backoff.maxIntervalMs), fromRetryAfter: false };
+}
+
+/** Standard Webhooks headers; the timestamp is per attempt, the id is the stable event_id. */
+function signatureHeaders(eventId: string, signingSecret: string, body: string, nowMs: number): Record<string, string> {
+  const timestamp = new Date(nowMs);
+  return {
+    'webhook-id': eventId,
+    'webhook-timestamp': String(Math.floor(nowMs / 1000)),
+    'webhook-signature': new Webhook(signingSecret).sign(eventId, timestamp, body),
+  };
+}

@@ -1,0 +1,45 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ClicksModule } from './clicks/clicks.module.js';
+import { ApiKeyGuard } from './common/api-key.guard.js';
+import type { AppConfig } from './config/app-config.js';
+import { ConfigModule } from './config/config.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { DeliveriesModule } from './deliveries/deliveries.module.js';
+import { DestinationsModule } from './destinations/destinations.module.js';
+import { EventsModule } from './events/events.module.js';
+import { DeliveryWorkerModule } from './temporal/delivery-worker.module.js';
+import { TemporalModule } from './temporal/temporal.module.js';
+
+/** Which halves of the service this process runs: `npm run dev` runs both. */
+export interface AppRoles {
+  api: boolean;
+  worker: boolean;
+}
+
+export interface AppModuleOptions {
+  config: AppConfig;
+  roles: AppRoles;
+  /** The embedded PGlite accepts a single connection. */
+  databasePoolSize?: number;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot({ config, roles, databasePoolSize }: AppModuleOptions): DynamicModule {
+    if (config.databaseUrl === undefined) throw new Error('DATABASE_URL was not resolved before the application was built');
+    const api = roles.api
+      ? [TemporalModule, DestinationsModule, ClicksModule, EventsModule, DeliveriesModule]
+      : [];
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule.forRoot({ url: config.databaseUrl, poolSize: databasePoolSize }),
+        ...api,
+        ...(roles.worker ? [DeliveryWorkerModule] : []),
+      ],
+      providers: roles.api ? [{ provide: APP_GUARD, useClass: ApiKeyGuard }] : [],
+    };
+  }
+}

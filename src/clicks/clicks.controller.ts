@@ -1,0 +1,20 @@
+import { Body, Controller, Post, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { ClicksService } from './clicks.service.js';
+import { ClickResponseDto, RecordClickDto } from './dto/click.dto.js';
+
+@ApiTags('clicks')
+@ApiBearerAuth()
+@Controller('v1/clicks')
+export class ClicksController {
+  constructor(private readonly clicks: ClicksService) {}
+
+  /** 201 when the uid is new, 200 when the call merged into an existing click. */
+  @Post()
+  async record(@Body() dto: RecordClickDto, @Res({ passthrough: true }) response: Response): Promise<ClickResponseDto> {
+    const click = await this.clicks.record(dto);
+    response.status(click.created ? 201 : 200);
+    return click;
+  }
+}

@@ -1,0 +1,42 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsISO31661Alpha2, IsOptional, IsPositive, IsString, Length, Matches, Max, MaxLength } from 'class-validator';
+
+/** Printable ASCII without spaces: ids end up in headers, logs and URLs. */
+export const UID_PATTERN = /^[\x21-\x7e]+$/;
+
+export class RecordClickDto {
+  @ApiProperty({ example: 'abc123', maxLength: 128 })
+  @IsString() @Length(1, 128) @Matches(UID_PATTERN, { message: 'uid must be printable ASCII without spaces' })
+  uid: string;
+
+  @ApiPropertyOptional({ example: 555123, description: 'Telegram user id' })
+  @IsOptional() @IsInt() @IsPositive() @Max(Number.MAX_SAFE_INTEGER)
+  tg_id?: number;
+
+  @ApiPropertyOptional({ example: 'IwAR…', maxLength: 512 })
+  @IsOptional() @IsString() @MaxLength(512)
+  fbclid?: string;
+
+  @ApiPropertyOptional({ example: '120…', maxLength: 128 })
+  @IsOptional() @IsString() @MaxLength(128)
+  campaign_id?: string;
+
+  @ApiPropertyOptional({ example: 'promoX', maxLength: 256 })
+  @IsOptional() @IsString() @MaxLength(256)
+  campaign_name?: string;
+
+  @ApiPropertyOptional({ example: 'IN', description: 'ISO 3166-1 alpha-2' })
+  @IsOptional() @IsISO31661Alpha2({ message: 'country must be an ISO 3166-1 alpha-2 code such as IN' })
+  country?: string;
+}
+
+export class ClickResponseDto {
+  @ApiProperty() uid: string;
+  @ApiProperty({ nullable: true, type: Number }) tg_id: number | null;
+  @ApiProperty({ nullable: true, type: String }) fbclid: string | null;
+  @ApiProperty({ nullable: true, type: String }) campaign_id: string | null;
+  @ApiProperty({ nullable: true, type: String }) campaign_name: string | null;
+  @ApiProperty({ nullable: true, type: String }) country: string | null;
+  @ApiProperty({ description: 'true when this call created the click, false when it merged into an existing one' })
+  created: boolean;
+}

@@ -1,0 +1,61 @@
+import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { Response } from 'express';
+import { isDatabaseUnavailableError } from '../database/database-errors.js';
+import { DomainError } from './domain-error.js';
+
+/**
+ * Every error leaves as `{ statusCode, message }`. Body-parser failures (malformed JSON,
+ * over-large bodies) are client errors, not 500s; anything unexpected is logged and hidden.
+ */
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger(HttpExceptionFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const { statusCode, message, headers } = this.describe(exception);
+    for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
+    response.status(statusCode).json({ statusCode, message });
+  }
+
+  private describe(exception: unknown): { statusCode: number; message: string; headers: Record<string, string> } {
+    if (exception instanceof DomainError) {
+      const retryAfter = exception.retryAfterSeconds;
+      return {
+        statusCode: exception.httpStatus,
+        message: exception.message,
+        headers: retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) },
+      };
+    }
+    if (exception instanceof HttpException) {
+      const body = exception.getResponse();
+      const message =
+        typeof body === 'string' ? body : ((body as { message?: unknown }).message ?? exception.message);
+      return {
+        statusCode: exception.getStatus(),
+        message: Array.isArray(message) ? message.join('; ') : String(message),
+        headers: {},
+      };
+    }
+    const parserError = exception as { type?: string; status?: number; limit?: number };
+    if (parserError.type === 'entity.parse.failed') {
+      return { statusCode: HttpStatus.BAD_REQUEST, message: 'request body is not valid JSON', headers: {} };
+    }
+    if (parserError.type === 'entity.too.large') {
+      return {
+        statusCode: HttpStatus.PAYLOAD_TOO_LARGE,
+        message: `request body exceeds the ${parserError.limit} byte limit`,
+        headers: {},
+      };
+    }
+    if (typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
+      return { statusCode: parserError.status, message: (exception as Error).message, headers: {} };
+    }
+    if (isDatabaseUnavailableError(exception)) {
+      this.logger.warn('database unavailable');
+      return { statusCode: HttpStatus.SERVICE_UNAVAILABLE, message: 'database unavailable, try again shortly', headers: { 'Retry-After': '5' } };
+    }
+    this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    return { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, message: 'internal error', headers: {} };
+  }
+}

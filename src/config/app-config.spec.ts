@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './app-config.js';
+
+const PRODUCTION = {
+  DATABASE_URL: 'postgres://u@db:5432/x',
+  TEMPORAL_ADDRESS: 'temporal:7233',
+  API_KEYS: 'k-0123456789abcdef',
+};
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig({}, { process: 'dev' });
+    expect(config.port).toBe(3000);
+    expect(config.temporal).toMatchObject({ namespace: 'default', taskQueue: 'webhook-deliveries' });
+    expect(config.delivery).toMatchObject({ initialIntervalMs: 10_000, maxIntervalMs: 3_600_000, maxAgeMs: 259_200_000, timeoutMs: 15_000 });
+    expect(config.allowedCidrs).toEqual([]);
+  });
+
+  it('lists every bad variable at once', () => {
+    try {
+      loadConfig({ PORT: 'eighty', RETRY_MAX_AGE_MS: '-5', WEBHOOK_ALLOWED_CIDRS: 'nonsense' }, { process: 'dev' });
+      expect.unreachable('loadConfig accepted bad variables');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      const problems = (error as ConfigError).problems.join('\n');
+      expect(problems).toContain('PORT');
+      expect(problems).toContain('RETRY_MAX_AGE_MS');
+      expect(problems).toContain('WEBHOOK_ALLOWED_CIDRS');
+    }
+  });
+
+  it('refuses to start the production API without API keys', () => {
+    expect(() => loadConfig({ ...PRODUCTION, API_KEYS: '' }, { process: 'api' })).toThrow(/API_KEYS is required/);
+  });
+
+  it('starts the production worker without API keys', () => {
+    expect(loadConfig({ ...PRODUCTION, API_KEYS: '' }, { process: 'worker' }).apiKeys).toEqual([]);
+  });
+
+  it('requires DATABASE_URL and TEMPORAL_ADDRESS outside dev', () => {
+    expect(() => loadConfig({ API_KEYS: PRODUCTION.API_KEYS }, { process: 'worker' })).toThrow(/DATABASE_URL[\s\S]*TEMPORAL_ADDRESS/);
+  });
+
+  it('splits API_KEYS on commas', () => {
+    expect(loadConfig({ ...PRODUCTION, API_KEYS: 'k-0123456789abcdef, k-fedcba9876543210' }, { process: 'api' }).apiKeys).toEqual([
+      'k-0123456789abcdef',
+      'k-fedcba9876543210',
+    ]);
+  });
+});

@@ -1,0 +1,132 @@
+import { parseCidrList, type Cidr } from '../url-policy/cidr.js';
+
+/**
+ * Process configuration, parsed once at boot from the environment.
+ * Every bad variable is reported together so an operator fixes them in one go.
+ */
+export interface DeliveryDefaults {
+  initialIntervalMs: number;
+  backoffCoefficient: number;
+  maxIntervalMs: number;
+  /** 0 = unlimited attempts within maxAgeMs. */
+  maxAttempts: number;
+  maxAgeMs: number;
+  timeoutMs: number;
+}
+
+export interface AppConfig {
+  port: number;
+  /** Unset only in `npm run dev`, which then provides an embedded PGlite. */
+  databaseUrl: string | undefined;
+  temporal: {
+    /** Unset only in `npm run dev`, which then starts a dev server. */
+    address: string | undefined;
+    namespace: string;
+    taskQueue: string;
+    cliPath: string | undefined;
+  };
+  apiKeys: string[];
+  allowedCidrs: Cidr[];
+  delivery: DeliveryDefaults;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export interface LoadConfigOptions {
+  /**
+   * `dev` may leave the database, Temporal and API keys unset (it embeds or generates them);
+   * the production `api` and `worker` processes refuse to start without what they use.
+   */
+  process: 'api' | 'worker' | 'dev';
+}
+
+export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
+  const problems: string[] = [];
+
+  const integer = (name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') return fallback;
+    if (!/^\d+$/.test(raw.trim())) {
+      problems.push(`${name} must be a whole number, got "${raw}"`);
+      return fallback;
+    }
+    const value = Number(raw);
+    if (value < min || value > max) {
+      problems.push(`${name} must be between ${min} and ${max}, got ${value}`);
+      return fallback;
+    }
+    return value;
+  };
+  const text = (name: string): string | undefined => {
+    const raw = env[name]?.trim();
+    return raw === undefined || raw === '' ? undefined : raw;
+  };
+
+  const port = integer('PORT', 3000, 0, 65535);
+  const databaseUrl = text('DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push('DATABASE_URL must be a postgres:// or postgresql:// connection string');
+  }
+  const address = text('TEMPORAL_ADDRESS');
+  if (address !== undefined && !/^[^\s:/]+:\d{1,5}$/.test(address)) {
+    problems.push(`TEMPORAL_ADDRESS must be host:port, got "${address}"`);
+  }
+
+  const apiKeys = (text('API_KEYS') ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter((key) => key.length > 0);
+  if (apiKeys.some((key) => key.length < 16)) {
+    problems.push('API_KEYS entries must be at least 16 characters long');
+  }
+
+  let allowedCidrs: Cidr[] = [];
+  try {
+    allowedCidrs = parseCidrList(text('WEBHOOK_ALLOWED_CIDRS') ?? '');
+  } catch (error) {
+    problems.push(`WEBHOOK_ALLOWED_CIDRS: ${(error as Error).message}`);
+  }
+
+  const delivery: DeliveryDefaults = {
+    initialIntervalMs: integer('RETRY_INITIAL_INTERVAL_MS', 10_000, 1),
+    backoffCoefficient: 2,
+    maxIntervalMs: integer('RETRY_MAX_INTERVAL_MS', 3_600_000, 1),
+    maxAttempts: 0,
+    maxAgeMs: integer('RETRY_MAX_AGE_MS', 259_200_000, 1_000),
+    timeoutMs: integer('DELIVERY_TIMEOUT_MS', 15_000, 100, 300_000),
+  };
+  if (delivery.maxIntervalMs < delivery.initialIntervalMs) {
+    problems.push('RETRY_MAX_INTERVAL_MS must not be smaller than RETRY_INITIAL_INTERVAL_MS');
+  }
+
+  if (options.process !== 'dev') {
+    if (options.process === 'api' && apiKeys.length === 0) problems.push('API_KEYS is required outside `npm run dev`');
+    if (databaseUrl === undefined) problems.push('DATABASE_URL is required outside `npm run dev`');
+    if (address === undefined) problems.push('TEMPORAL_ADDRESS is required outside `npm run dev`');
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    port,
+    databaseUrl,
+    temporal: {
+      address,
+      namespace: text('TEMPORAL_NAMESPACE') ?? 'default',
+      taskQueue: text('TEMPORAL_TASK_QUEUE') ?? 'webhook-deliveries',
+      cliPath: text('TEMPORAL_CLI_PATH'),
+    },
+    apiKeys,
+    allowedCidrs,
+    delivery,
+  };
+}

@@ -1,0 +1,30 @@
+import type { DataSourceOptions } from 'typeorm';
+import { Click } from '../clicks/click.entity.js';
+import { DeliveryAttempt } from '../deliveries/delivery-attempt.entity.js';
+import { Delivery } from '../deliveries/delivery.entity.js';
+import { Destination } from '../destinations/destination.entity.js';
+import { TrackedEvent } from '../events/event.entity.js';
+import { InitialSchema1764230400000 } from './migrations/1764230400000-initial-schema.js';
+
+export const ENTITIES = [Destination, Click, TrackedEvent, Delivery, DeliveryAttempt];
+export const MIGRATIONS = [InitialSchema1764230400000];
+
+export interface DatabaseConnectionOptions {
+  url: string;
+  /** Pool size; the embedded PGlite socket accepts a single connection. */
+  poolSize?: number;
+}
+
+export function dataSourceOptions({ url, poolSize = 10 }: DatabaseConnectionOptions): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'schema_migrations',
+    synchronize: false,
+    migrationsRun: false,
+    logging: ['error'],
+    extra: { max: poolSize, connectionTimeoutMillis: 5_000 },
+  };
+}

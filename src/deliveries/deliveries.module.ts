@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DeliveriesController } from './deliveries.controller.js';
+import { DeliveriesService } from './deliveries.service.js';
+import { DeliveryAttempt } from './delivery-attempt.entity.js';
+import { DeliveryDispatcher } from './delivery-dispatcher.js';
+import { Delivery } from './delivery.entity.js';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Delivery, DeliveryAttempt])],
+  controllers: [DeliveriesController],
+  providers: [DeliveriesService, DeliveryDispatcher],
+  exports: [DeliveryDispatcher],
+})
+export class DeliveriesModule {}

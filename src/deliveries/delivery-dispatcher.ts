@@ -1,0 +1,90 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import type { DataSource } from 'typeorm';
+import type { DeliveryWorkflowInput } from '../../workflows/index.js';
+import type { CanonicalEvent } from '../common/canonical-event.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import type { EffectiveRetryPolicy } from '../destinations/retry-policy.js';
+import { CANONICAL_EVENT, DELIVERY_STATUS, DESTINATION_ID, TARGET_EVENT } from '../temporal/search-attributes.js';
+import { DeliveryError, DeliveryErrorCode } from './delivery.errors.js';
+
+/** An ingest request waits at most this long for Temporal before answering 503. */
+const START_DEADLINE_MS = 10_000;
+
+/** Everything needed to start the workflow of one delivery. */
+export interface DeliveryDispatch {
+  eventId: string;
+  workflowId: string;
+  destinationId: string;
+  destinationName: string;
+  canonical: CanonicalEvent;
+  targetEvent: string;
+  attemptTimeoutMs: number;
+  retry: EffectiveRetryPolicy;
+}
+
+/**
+ * Starts delivery workflows for rows already committed to the database, then marks them
+ * dispatched. Starting is idempotent (one workflow id per event_id), so a dispatch repeated
+ * after a crash or a retried ingest never sends twice.
+ */
+@Injectable()
+export class DeliveryDispatcher {
+  private readonly logger = new Logger(DeliveryDispatcher.name);
+
+  constructor(
+    @Inject(Client) private readonly temporal: Client,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async dispatch(dispatches: DeliveryDispatch[]): Promise<void> {
+    if (dispatches.length === 0) return;
+    const results = await Promise.allSettled(dispatches.map((dispatch) => this.start(dispatch)));
+    const started = dispatches.filter((_, index) => results[index]!.status === 'fulfilled').map((d) => d.eventId);
+    if (started.length > 0) {
+      await this.dataSource.query(
+        `UPDATE deliveries SET dispatched_at = now() WHERE event_id = ANY($1) AND dispatched_at IS NULL`,
+        [started],
+      );
+    }
+    const failed = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
+    if (failed.length > 0) {
+      this.logger.warn(`${failed.length} of ${dispatches.length} delivery workflows could not be started: ${String(failed[0]!.reason)}`);
+      throw new DeliveryError(
+        DeliveryErrorCode.DispatchUnavailable,
+        'Temporal is unavailable: the event is stored but not yet dispatched; send it again with the same id',
+      );
+    }
+  }
+
+  private async start(dispatch: DeliveryDispatch): Promise<void> {
+    const input: DeliveryWorkflowInput = {
+      eventId: dispatch.eventId,
+      destinationId: dispatch.destinationId,
+      attemptTimeoutMs: dispatch.attemptTimeoutMs,
+      retry: dispatch.retry,
+    };
+    try {
+      await this.temporal.connection.withDeadline(Date.now() + START_DEADLINE_MS, () => this.temporal.workflow.start('deliveryWorkflow', {
+        workflowId: dispatch.workflowId,
+        taskQueue: this.config.temporal.taskQueue,
+        args: [input],
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        typedSearchAttributes: [
+          { key: DESTINATION_ID, value: dispatch.destinationId },
+          { key: CANONICAL_EVENT, value: dispatch.canonical },
+          { key: TARGET_EVENT, value: dispatch.targetEvent },
+          { key: DELIVERY_STATUS, value: 'pending' },
+        ],
+        memo: { destination_name: dispatch.destinationName },
+      }));
+    } catch (error) {
+      // Already started (or finished) earlier: exactly what an idempotent dispatch wants.
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return;
+      throw error;
+    }
+  }
+}

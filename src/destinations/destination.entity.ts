@@ -1,0 +1,66 @@
+import {
+  Column,
+  CreateDateColumn,
+  DeleteDateColumn,
+  Entity,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+import type { CanonicalEvent } from '../common/canonical-event.js';
+
+export const DESTINATION_METHODS = ['POST', 'PUT', 'PATCH'] as const;
+export type DestinationMethod = (typeof DESTINATION_METHODS)[number];
+
+/** Per-destination overrides of the global delivery defaults; absent fields use the defaults. */
+export interface RetryPolicyOverrides {
+  initial_interval_ms?: number;
+  backoff_coefficient?: number;
+  max_interval_ms?: number;
+  max_attempts?: number;
+  max_age_ms?: number;
+}
+
+@Entity({ name: 'destinations' })
+export class Destination {
+  @PrimaryGeneratedColumn('uuid')
+  id: string;
+
+  @Column({ type: 'text' })
+  name: string;
+
+  @Column({ type: 'text' })
+  url: string;
+
+  @Column({ type: 'text' })
+  method: DestinationMethod;
+
+  /** Values are secrets: never logged, masked in responses, read only by the send activity. */
+  @Column({ type: 'jsonb' })
+  headers: Record<string, string>;
+
+  @Column({ name: 'event_map', type: 'jsonb' })
+  eventMap: Partial<Record<CanonicalEvent, string>>;
+
+  @Column({ type: 'boolean' })
+  enabled: boolean;
+
+  /** Null → the global DELIVERY_TIMEOUT_MS. */
+  @Column({ name: 'timeout_ms', type: 'integer', nullable: true })
+  timeoutMs: number | null;
+
+  @Column({ name: 'retry_policy', type: 'jsonb' })
+  retryPolicy: RetryPolicyOverrides;
+
+  @Column({ name: 'signing_secret', type: 'text' })
+  signingSecret: string;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+
+  /** Soft delete keeps the delivery history of a removed destination readable. */
+  @DeleteDateColumn({ name: 'deleted_at', type: 'timestamptz' })
+  deletedAt: Date | null;
+}

@@ -1,0 +1,20 @@
+import { HttpStatus } from '@nestjs/common';
+import { DomainError } from '../common/domain-error.js';
+
+export enum DestinationErrorCode {
+  NotFound = 'DESTINATION_NOT_FOUND',
+  UrlRefused = 'DESTINATION_URL_REFUSED',
+  RetryPolicyInvalid = 'DESTINATION_RETRY_POLICY_INVALID',
+}
+
+export class DestinationError extends DomainError<DestinationErrorCode> {
+  get httpStatus(): number {
+    switch (this.code) {
+      case DestinationErrorCode.NotFound:
+        return HttpStatus.NOT_FOUND;
+      case DestinationErrorCode.UrlRefused:
+      case DestinationErrorCode.RetryPolicyInvalid:
+        return HttpStatus.BAD_REQUEST;
+    }
+  }
+}

@@ -1,0 +1,40 @@
+import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { CreateDestinationDto, UpdateDestinationDto } from './dto/destination-request.dto.js';
+import { CreatedDestinationResponseDto, DestinationResponseDto } from './dto/destination-response.dto.js';
+import { DestinationsService } from './destinations.service.js';
+
+const uuid = new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException('id must be a UUID') });
+
+@ApiTags('destinations')
+@ApiBearerAuth()
+@Controller('v1/destinations')
+export class DestinationsController {
+  constructor(private readonly destinations: DestinationsService) {}
+
+  @Post()
+  create(@Body() dto: CreateDestinationDto): Promise<CreatedDestinationResponseDto> {
+    return this.destinations.create(dto);
+  }
+
+  @Get()
+  list(): Promise<DestinationResponseDto[]> {
+    return this.destinations.list();
+  }
+
+  @Get(':id')
+  get(@Param('id', uuid) id: string): Promise<DestinationResponseDto> {
+    return this.destinations.get(id);
+  }
+
+  @Patch(':id')
+  update(@Param('id', uuid) id: string, @Body() dto: UpdateDestinationDto): Promise<DestinationResponseDto> {
+    return this.destinations.update(id, dto);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  remove(@Param('id', uuid) id: string): Promise<void> {
+    return this.destinations.remove(id);
+  }
+}

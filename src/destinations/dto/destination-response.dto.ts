@@ -1,0 +1,31 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { DESTINATION_METHODS, type DestinationMethod } from '../destination.entity.js';
+
+export class RetryPolicyResponseDto {
+  @ApiProperty() initial_interval_ms: number;
+  @ApiProperty() backoff_coefficient: number;
+  @ApiProperty() max_interval_ms: number;
+  @ApiProperty({ description: '0 = unlimited within max_age_ms' }) max_attempts: number;
+  @ApiProperty() max_age_ms: number;
+}
+
+export class DestinationResponseDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty() url: string;
+  @ApiProperty({ enum: DESTINATION_METHODS }) method: DestinationMethod;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'values masked' })
+  headers: Record<string, string>;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) event_map: Record<string, string>;
+  @ApiProperty() enabled: boolean;
+  @ApiProperty({ description: 'effective per-attempt timeout' }) timeout_ms: number;
+  @ApiProperty({ type: RetryPolicyResponseDto, description: 'effective policy: overrides over the global defaults' })
+  retry_policy: RetryPolicyResponseDto;
+  @ApiProperty() created_at: string;
+  @ApiProperty() updated_at: string;
+}
+
+export class CreatedDestinationResponseDto extends DestinationResponseDto {
+  @ApiPropertyOptional({ example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', description: 'returned on create only' })
+  signing_secret: string;
+}

@@ -1,0 +1,18 @@
+import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
+import { IngestEventDto, IngestEventResponseDto } from './dto/event.dto.js';
+import { EventsService } from './events.service.js';
+
+@ApiTags('events')
+@ApiBearerAuth()
+@Controller('v1/events')
+export class EventsController {
+  constructor(private readonly events: EventsService) {}
+
+  @Post()
+  @HttpCode(202)
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'alternative to the body id' })
+  ingest(@Body() dto: IngestEventDto, @Headers('idempotency-key') idempotencyKey?: string): Promise<IngestEventResponseDto> {
+    return this.events.ingest(dto, idempotencyKey);
+  }
+}

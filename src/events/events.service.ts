@@ -1,0 +1,190 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { createHash, randomUUID } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { CanonicalEvent } from '../common/canonical-event.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import type { DeliveryDispatch } from '../deliveries/delivery-dispatcher.js';
+import { DeliveryDispatcher } from '../deliveries/delivery-dispatcher.js';
+import type { DeliveryStatus } from '../deliveries/delivery-status.js';
+import type { RetryPolicyOverrides } from '../destinations/destination.entity.js';
+import { effectiveRetryPolicy } from '../destinations/retry-policy.js';
+import type { IngestEventDto, IngestEventResponseDto } from './dto/event.dto.js';
+import { EventError, EventErrorCode } from './event.errors.js';
+import { deliveryEventId, deliveryWorkflowId } from './event-id.js';
+import { emptyClickContext, serializeWebhookBody, type ClickContext } from './webhook-body.js';
+
+/** A delivery as ingest sees it: its summary for the response, and how to start it. */
+interface PlannedDelivery {
+  status: DeliveryStatus;
+  dispatched: boolean;
+  dispatch: DeliveryDispatch;
+}
+
+interface DestinationRow {
+  id: string;
+  name: string;
+  target_event: string;
+  timeout_ms: number | null;
+  retry_policy: RetryPolicyOverrides;
+}
+
+@Injectable()
+export class EventsService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly dispatcher: DeliveryDispatcher,
+  ) {}
+
+  /**
+   * Stores the event and one delivery per matched destination in one transaction, then starts
+   * their workflows. The answer is 202 only once every workflow start was accepted; otherwise the
+   * stored rows wait for the producer's retry with the same id (or the dispatch sweeper).
+   */
+  async ingest(dto: IngestEventDto, idempotencyKeyHeader: string | undefined): Promise<IngestEventResponseDto> {
+    const idempotencyKey = this.idempotencyKey(dto.id, idempotencyKeyHeader);
+    const data = this.eventData(dto);
+    const fingerprint = createHash('sha256')
+      .update(JSON.stringify([dto.canonical, dto.uid, dto.occurred_at_ms ?? null, data]))
+      .digest('hex');
+    const occurredAtMs = dto.occurred_at_ms ?? Date.now();
+
+    const planned = await this.dataSource.transaction((manager) =>
+      this.storeEvent(manager, { idempotencyKey, fingerprint, canonical: dto.canonical, uid: dto.uid, occurredAtMs, data }),
+    );
+    await this.dispatcher.dispatch(planned.filter((delivery) => !delivery.dispatched).map((delivery) => delivery.dispatch));
+
+    return {
+      id: idempotencyKey,
+      deliveries: planned.map(({ status, dispatch }) => ({
+        event_id: dispatch.eventId,
+        destination_id: dispatch.destinationId,
+        event: dispatch.targetEvent,
+        status,
+      })),
+    };
+  }
+
+  private idempotencyKey(bodyId: string | undefined, headerKey: string | undefined): string {
+    const header = headerKey?.trim() || undefined;
+    if (bodyId !== undefined && header !== undefined && bodyId !== header) {
+      throw new EventError(EventErrorCode.IdempotencyKeyConflict, 'id and the Idempotency-Key header differ; send one or make them equal');
+    }
+    if (header !== undefined && (header.length > 255 || !/^[\x21-\x7e]+$/.test(header))) {
+      throw new EventError(EventErrorCode.IdempotencyKeyConflict, 'Idempotency-Key must be 1-255 printable ASCII characters without spaces');
+    }
+    return bodyId ?? header ?? randomUUID();
+  }
+
+  private eventData(dto: IngestEventDto): Record<string, unknown> {
+    if (dto.canonical === 'deposit' && (dto.data?.value === undefined || dto.data.currency === undefined)) {
+      throw new EventError(EventErrorCode.DepositDataMissing, 'deposit requires data.value (decimal string) and data.currency (ISO 4217)');
+    }
+    // Fixed key order: the stored body is the one sent on every attempt.
+    const data: Record<string, unknown> = {};
+    if (dto.data?.value !== undefined) data.value = dto.data.value;
+    if (dto.data?.currency !== undefined) data.currency = dto.data.currency;
+    return data;
+  }
+
+  private async storeEvent(
+    manager: EntityManager,
+    event: { idempotencyKey: string; fingerprint: string; canonical: CanonicalEvent; uid: string; occurredAtMs: number; data: Record<string, unknown> },
+  ): Promise<PlannedDelivery[]> {
+    const inserted: Array<{ id: string }> = await manager.query(
+      `INSERT INTO events (idempotency_key, fingerprint, canonical, uid, occurred_at_ms, data)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (idempotency_key) DO NOTHING
+       RETURNING id`,
+      [event.idempotencyKey, event.fingerprint, event.canonical, event.uid, event.occurredAtMs, event.data],
+    );
+    if (inserted.length === 0) return this.existingDeliveries(manager, event.idempotencyKey, event.fingerprint);
+    const sourceEventId = inserted[0]!.id;
+
+    const [clickRows, destinations] = await Promise.all([
+      manager.query(
+        `SELECT uid, tg_id, fbclid, campaign_id, campaign_name, country FROM clicks WHERE uid = $1`,
+        [event.uid],
+      ) as Promise<ClickContext[]>,
+      manager.query(
+        `SELECT id, name, event_map ->> $1 AS target_event, timeout_ms, retry_policy
+           FROM destinations
+          WHERE enabled AND deleted_at IS NULL AND event_map ? $1
+          ORDER BY created_at, id`,
+        [event.canonical],
+      ) as Promise<DestinationRow[]>,
+    ]);
+    const click = clickRows[0] ? { ...clickRows[0], tg_id: clickRows[0].tg_id === null ? null : Number(clickRows[0].tg_id) } : emptyClickContext(event.uid);
+
+    const planned = destinations.map((destination) => {
+      const eventId = deliveryEventId(event.idempotencyKey, destination.id);
+      const body = serializeWebhookBody({
+        targetEvent: destination.target_event,
+        canonical: event.canonical,
+        eventId,
+        occurredAtMs: event.occurredAtMs,
+        click,
+        data: event.data,
+      });
+      return { body, delivery: this.planned(eventId, 'pending', false, event.canonical, destination) };
+    });
+    if (planned.length > 0) {
+      await manager.query(
+        `INSERT INTO deliveries (event_id, source_event_id, destination_id, canonical, target_event, body, status, workflow_id)
+         SELECT event_id, $1, destination_id, $2, target_event, body, 'pending', workflow_id
+           FROM unnest($3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[])
+             AS t(event_id, destination_id, target_event, body, workflow_id)`,
+        [
+          sourceEventId,
+          event.canonical,
+          planned.map((p) => p.delivery.dispatch.eventId),
+          planned.map((p) => p.delivery.dispatch.destinationId),
+          planned.map((p) => p.delivery.dispatch.targetEvent),
+          planned.map((p) => p.body),
+          planned.map((p) => p.delivery.dispatch.workflowId),
+        ],
+      );
+    }
+    return planned.map((p) => p.delivery);
+  }
+
+  /** A repeated id: answer with the deliveries made the first time, dispatching any still waiting. */
+  private async existingDeliveries(manager: EntityManager, idempotencyKey: string, fingerprint: string): Promise<PlannedDelivery[]> {
+    const [existing]: Array<{ id: string; fingerprint: string }> = await manager.query(
+      `SELECT id, fingerprint FROM events WHERE idempotency_key = $1`,
+      [idempotencyKey],
+    );
+    if (!existing) throw new Error(`event ${idempotencyKey} vanished during ingest`);
+    if (existing.fingerprint !== fingerprint) {
+      throw new EventError(EventErrorCode.IdempotencyKeyReused, `id ${idempotencyKey} was already used for a different event`);
+    }
+    const rows: Array<DestinationRow & { event_id: string; canonical: CanonicalEvent; status: DeliveryStatus; dispatched: boolean }> =
+      await manager.query(
+        `SELECT d.event_id, d.canonical, d.status, d.dispatched_at IS NOT NULL AS dispatched, d.target_event,
+                t.id, t.name, t.timeout_ms, t.retry_policy
+           FROM deliveries d JOIN destinations t ON t.id = d.destination_id
+          WHERE d.source_event_id = $1
+          ORDER BY t.created_at, t.id`,
+        [existing.id],
+      );
+    return rows.map((row) => this.planned(row.event_id, row.status, row.dispatched, row.canonical, row));
+  }
+
+  private planned(eventId: string, status: DeliveryStatus, dispatched: boolean, canonical: CanonicalEvent, destination: DestinationRow): PlannedDelivery {
+    return {
+      status,
+      dispatched,
+      dispatch: {
+        eventId,
+        workflowId: deliveryWorkflowId(eventId),
+        destinationId: destination.id,
+        destinationName: destination.name,
+        canonical,
+        targetEvent: destination.target_event,
+        attemptTimeoutMs: destination.timeout_ms ?? this.config.delivery.timeoutMs,
+        retry: effectiveRetryPolicy(destination.retry_policy, this.config.delivery),
+      },
+    };
+  }
+}

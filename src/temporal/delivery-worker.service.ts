@@ -1,0 +1,75 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import type { DataSource } from 'typeorm';
+import type { Dispatcher } from 'undici';
+import { createDeliveryActivities } from '../../activities/index.js';
+import { createWebhookDispatcher, WebhookHttpClient } from '../../activities/webhook-http-client.js';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { DeliveryStore } from '../deliveries/delivery.store.js';
+import { ensureDeliverySearchAttributes } from './search-attribute-registration.js';
+import { workflowCodeOptions } from './workflow-code.js';
+
+/** Worker slots for concurrent HTTP attempts; retrying deliveries waiting in backoff hold none. */
+const MAX_CONCURRENT_ATTEMPTS = 200;
+
+let runtimeInstalled = false;
+
+/** Runs the Temporal worker that executes delivery workflows and their send activity. */
+@Injectable()
+export class DeliveryWorkerService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(DeliveryWorkerService.name);
+  private connection: NativeConnection | undefined;
+  private worker: Worker | undefined;
+  private running: Promise<void> | undefined;
+  private httpDispatcher: Dispatcher | undefined;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    installRuntime();
+    const { address, namespace, taskQueue } = this.config.temporal;
+    this.connection = await NativeConnection.connect({ address });
+    const registered = await ensureDeliverySearchAttributes(this.connection, namespace);
+    if (registered.length > 0) this.logger.log(`registered search attributes: ${registered.join(', ')}`);
+
+    this.httpDispatcher = createWebhookDispatcher({ allowedCidrs: this.config.allowedCidrs });
+    this.worker = await Worker.create({
+      connection: this.connection,
+      namespace,
+      taskQueue,
+      ...workflowCodeOptions(),
+      activities: createDeliveryActivities({
+        store: new DeliveryStore(this.dataSource),
+        http: new WebhookHttpClient(this.httpDispatcher),
+        defaultTimeoutMs: this.config.delivery.timeoutMs,
+      }),
+      maxConcurrentActivityTaskExecutions: MAX_CONCURRENT_ATTEMPTS,
+      maxConcurrentLocalActivityExecutions: MAX_CONCURRENT_ATTEMPTS,
+    });
+    this.running = this.worker.run();
+    this.running.catch((error: unknown) => this.logger.error(`worker stopped: ${String(error)}`));
+    this.logger.log(`worker polling task queue "${taskQueue}" on ${address}`);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.worker && this.worker.getState() === 'RUNNING') this.worker.shutdown();
+    await this.running?.catch(() => undefined);
+    await this.connection?.close();
+    await this.httpDispatcher?.close();
+  }
+}
+
+/** Nest owns SIGINT/SIGTERM: the worker is shut down by the application's shutdown hooks. */
+function installRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ shutdownSignals: [] });
+  } catch {
+    // Already installed by a test environment in this process.
+  }
+}

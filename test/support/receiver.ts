@@ -1,0 +1,76 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface ReceivedRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+  receivedAtMs: number;
+}
+
+/** What the receiver does with the n-th request (0-based). */
+export type ReceiverReply =
+  | { status: number; headers?: Record<string, string>; body?: string }
+  | { hang: true };
+
+/**
+ * A real HTTP receiver on loopback that records every request and answers from a script,
+ * e.g. [503, 503, 200]; the last entry repeats.
+ */
+export class Receiver {
+  readonly requests: ReceivedRequest[] = [];
+  private readonly sockets = new Set<Socket>();
+  private replies: ReceiverReply[] = [{ status: 200 }];
+
+  private constructor(private readonly server: Server) {}
+
+  static async start(): Promise<Receiver> {
+    const server = createServer();
+    const receiver = new Receiver(server);
+    server.on('request', (request, response) => void receiver.handle(request, response));
+    server.on('connection', (socket) => {
+      receiver.sockets.add(socket);
+      socket.on('close', () => receiver.sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return receiver;
+  }
+
+  get url(): string {
+    const { port } = this.server.address() as AddressInfo;
+    return `http://127.0.0.1:${port}`;
+  }
+
+  /** Sets the script of replies, numbers being plain status codes. */
+  replyWith(...replies: Array<number | ReceiverReply>): this {
+    this.replies = replies.map((reply) => (typeof reply === 'number' ? { status: reply } : reply));
+    return this;
+  }
+
+  bodiesFor(eventId: string): string[] {
+    return this.requests.filter((request) => request.headers['webhook-id'] === eventId).map((request) => request.body);
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const index = this.requests.length;
+    this.requests.push({
+      method: request.method ?? '',
+      path: request.url ?? '',
+      headers: request.headers,
+      body: Buffer.concat(chunks).toString('utf8'),
+      receivedAtMs: Date.now(),
+    });
+    const reply = this.replies[Math.min(index, this.replies.length - 1)]!;
+    if ('hang' in reply) return;
+    response.writeHead(reply.status, reply.headers);
+    response.end(reply.body ?? '');
+  }
+}

@@ -1,0 +1,94 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  isCancellation,
+  proxyActivities,
+  proxyLocalActivities,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { DeliveryActivities } from '../activities/index.js';
+import { PERMANENT_ERROR_TYPES } from '../activities/delivery-error-types.js';
+import { DELIVERY_STATUS } from '../src/temporal/search-attributes.js';
+
+/** Workflow input: identifiers and retry numbers only; secrets and the body stay in the database. */
+export interface DeliveryWorkflowInput {
+  eventId: string;
+  destinationId: string;
+  attemptTimeoutMs: number;
+  retry: {
+    initialIntervalMs: number;
+    backoffCoefficient: number;
+    maxIntervalMs: number;
+    /** 0 = unlimited within maxAgeMs. */
+    maxAttempts: number;
+    maxAgeMs: number;
+  };
+}
+
+export interface DeliveryWorkflowResult {
+  status: 'sent';
+}
+
+/** Room for the activity to record its attempt after the HTTP timeout fired. */
+const ATTEMPT_BOOKKEEPING_MARGIN_MS = 10_000;
+
+/**
+ * One delivery = one workflow `delivery-<event_id>`. Temporal's retry policy does the backoff:
+ * a first-try success costs one activity and no bookkeeping steps in the history.
+ */
+export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<DeliveryWorkflowResult> {
+  const { retry } = input;
+  const { sendWebhook } = proxyActivities<DeliveryActivities>({
+    startToCloseTimeout: input.attemptTimeoutMs + ATTEMPT_BOOKKEEPING_MARGIN_MS,
+    scheduleToCloseTimeout: retry.maxAgeMs,
+    retry: {
+      initialInterval: retry.initialIntervalMs,
+      backoffCoefficient: retry.backoffCoefficient,
+      maximumInterval: retry.maxIntervalMs,
+      maximumAttempts: retry.maxAttempts,
+      nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES],
+    },
+  });
+  const { finishDelivery } = proxyLocalActivities<DeliveryActivities>({
+    startToCloseTimeout: '30 seconds',
+    // The final status must reach the database however long it is down.
+    retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  });
+
+  try {
+    await sendWebhook({
+      eventId: input.eventId,
+      backoff: {
+        initialIntervalMs: retry.initialIntervalMs,
+        backoffCoefficient: retry.backoffCoefficient,
+        maxIntervalMs: retry.maxIntervalMs,
+        maxAttempts: retry.maxAttempts,
+      },
+    });
+    upsertSearchAttributes([{ key: DELIVERY_STATUS, value: 'sent' }]);
+    return { status: 'sent' };
+  } catch (error) {
+    if (isCancellation(error)) {
+      await CancellationScope.nonCancellable(() =>
+        finishDelivery({ eventId: input.eventId, status: 'cancelled', reason: 'cancelled through the API' }),
+      );
+      upsertSearchAttributes([{ key: DELIVERY_STATUS, value: 'cancelled' }]);
+      throw error;
+    }
+    const reason = failureReason(error);
+    await finishDelivery({ eventId: input.eventId, status: 'failed', reason });
+    upsertSearchAttributes([{ key: DELIVERY_STATUS, value: 'failed' }]);
+    // Failing the workflow makes failed deliveries visible as Failed in the Temporal UI and lets an explicit retry start a new run.
+    throw ApplicationFailure.create({ type: 'DeliveryFailed', message: reason, nonRetryable: true, cause: error as Error });
+  }
+}
+
+function failureReason(error: unknown): string {
+  if (error instanceof ActivityFailure && error.cause) {
+    const cause = error.cause;
+    if (cause.name === 'TimeoutFailure') return 'retry window ended before the receiver accepted the webhook';
+    return cause.message;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
