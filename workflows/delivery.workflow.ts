@@ -46,7 +46,8 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
       initialInterval: retry.initialIntervalMs,
       backoffCoefficient: retry.backoffCoefficient,
       maximumInterval: retry.maxIntervalMs,
-      maximumAttempts: retry.maxAttempts,
+      // The SDK spells "unlimited" as no limit at all rather than 0.
+      maximumAttempts: retry.maxAttempts > 0 ? retry.maxAttempts : undefined,
       nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES],
     },
   });

@@ -27,6 +27,18 @@ export class HttpExceptionFilter implements ExceptionFilter {
         headers: retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) },
       };
     }
+    // Nest wraps body-parser failures in an HttpException; the parser's error is its cause.
+    const parserError = ((exception as { cause?: unknown })?.cause ?? exception) as { type?: string; limit?: number; message?: string };
+    if (parserError.type === 'entity.parse.failed') {
+      return { statusCode: HttpStatus.BAD_REQUEST, message: `request body is not valid JSON: ${parserError.message}`, headers: {} };
+    }
+    if (parserError.type === 'entity.too.large') {
+      return {
+        statusCode: HttpStatus.PAYLOAD_TOO_LARGE,
+        message: `request body exceeds the ${parserError.limit} byte limit`,
+        headers: {},
+      };
+    }
     if (exception instanceof HttpException) {
       const body = exception.getResponse();
       const message =
@@ -36,20 +48,6 @@ export class HttpExceptionFilter implements ExceptionFilter {
         message: Array.isArray(message) ? message.join('; ') : String(message),
         headers: {},
       };
-    }
-    const parserError = exception as { type?: string; status?: number; limit?: number };
-    if (parserError.type === 'entity.parse.failed') {
-      return { statusCode: HttpStatus.BAD_REQUEST, message: 'request body is not valid JSON', headers: {} };
-    }
-    if (parserError.type === 'entity.too.large') {
-      return {
-        statusCode: HttpStatus.PAYLOAD_TOO_LARGE,
-        message: `request body exceeds the ${parserError.limit} byte limit`,
-        headers: {},
-      };
-    }
-    if (typeof parserError.status === 'number' && parserError.status >= 400 && parserError.status < 500) {
-      return { statusCode: parserError.status, message: (exception as Error).message, headers: {} };
     }
     if (isDatabaseUnavailableError(exception)) {
       this.logger.warn('database unavailable');

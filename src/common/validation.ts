@@ -6,7 +6,6 @@ export function createValidationPipe(): ValidationPipe {
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
-    stopAtFirstError: true,
     exceptionFactory: (errors) => new BadRequestException(flattenValidationErrors(errors).join('; ')),
   });
 }
@@ -14,9 +13,16 @@ export function createValidationPipe(): ValidationPipe {
 function flattenValidationErrors(errors: ValidationError[], parent = ''): string[] {
   return errors.flatMap((error) => {
     const path = parent ? `${parent}.${error.property}` : error.property;
+    // class-validator names the bare property; the client needs its full path (data.value).
     const own = Object.values(error.constraints ?? {}).map((message) =>
-      message.startsWith(`${error.property} `) ? `${path}${message.slice(error.property.length)}` : message,
+      message
+        .replace(new RegExp(`^${escapeRegExp(error.property)}\\b`), path)
+        .replace(new RegExp(`^property ${escapeRegExp(error.property)} `), `property ${path} `),
     );
     return [...own, ...flattenValidationErrors(error.children ?? [], path)];
   });
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -1,0 +1,129 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowFailedError } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import type { FinishDeliveryInput, SendWebhookInput } from '../activities/index.js';
+import { DELIVERY_STATUS } from '../src/temporal/search-attributes.js';
+import { workflowSourcePath } from '../src/temporal/workflow-code.js';
+import { deliveryWorkflow, type DeliveryWorkflowInput } from '../workflows/index.js';
+
+/**
+ * The delivery workflow's own logic on the real Temporal server and the real workflow bundle;
+ * only the activities are scripted, to play a receiver's answers without HTTP.
+ */
+describe('delivery workflow', () => {
+  let env: TestWorkflowEnvironment;
+  let bundle: WorkflowBundleWithSourceMap;
+
+  beforeAll(async () => {
+    env = await TestWorkflowEnvironment.createFromExistingServer({ address: inject('temporalAddress') });
+    bundle = await bundleWorkflowCode({ workflowsPath: workflowSourcePath() });
+  });
+  afterAll(async () => {
+    await env?.teardown();
+  });
+
+  const input = (retry: Partial<DeliveryWorkflowInput['retry']> = {}): DeliveryWorkflowInput => ({
+    eventId: randomBytes(16).toString('hex'),
+    destinationId: 'd-1',
+    attemptTimeoutMs: 1000,
+    retry: { initialIntervalMs: 100, backoffCoefficient: 1, maxIntervalMs: 100, maxAttempts: 0, maxAgeMs: 60_000, ...retry },
+  });
+
+  /** Runs one workflow with scripted sendWebhook outcomes; returns what finishDelivery was told. */
+  async function run(workflowInput: DeliveryWorkflowInput, sendWebhook: (input: SendWebhookInput, call: number) => Promise<void>) {
+    const taskQueue = `wf-${randomBytes(4).toString('hex')}`;
+    const finished: FinishDeliveryInput[] = [];
+    let calls = 0;
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: bundle,
+      activities: {
+        sendWebhook: (activityInput: SendWebhookInput) => sendWebhook(activityInput, ++calls),
+        finishDelivery: async (finish: FinishDeliveryInput) => void finished.push(finish),
+      },
+    });
+    const workflowId = `delivery-${workflowInput.eventId}`;
+    const outcome = await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start(deliveryWorkflow, {
+        taskQueue,
+        workflowId,
+        args: [workflowInput],
+        typedSearchAttributes: [{ key: DELIVERY_STATUS, value: 'pending' }],
+      });
+      return handle.result().then(
+        (result) => ({ result, error: undefined }),
+        (error: unknown) => ({ result: undefined, error }),
+      );
+    });
+    const description = await env.client.workflow.getHandle(workflowId).describe();
+    return { ...outcome, finished, calls, status: description.typedSearchAttributes.get(DELIVERY_STATUS) };
+  }
+
+  it('completes as sent after retryable failures, with no bookkeeping step', async () => {
+    const outcome = await run(input(), async (_, call) => {
+      if (call < 3) throw ApplicationFailure.create({ type: 'RetryableHttpStatus', message: 'receiver answered HTTP 503' });
+    });
+    expect(outcome.result).toEqual({ status: 'sent' });
+    expect(outcome.calls).toBe(3);
+    expect(outcome.finished).toEqual([]);
+    expect(outcome.status).toBe('sent');
+  });
+
+  it('passes the event id and backoff numbers to the activity, never a secret or the body', async () => {
+    const workflowInput = input({ initialIntervalMs: 250, maxIntervalMs: 900, maxAttempts: 4 });
+    let seen: SendWebhookInput | undefined;
+    await run(workflowInput, async (activityInput) => void (seen = activityInput));
+    expect(seen).toEqual({
+      eventId: workflowInput.eventId,
+      backoff: { initialIntervalMs: 250, backoffCoefficient: 1, maxIntervalMs: 900, maxAttempts: 4 },
+    });
+  });
+
+  it('stops at a permanent failure, records failed and fails the workflow', async () => {
+    const outcome = await run(input(), async () => {
+      throw ApplicationFailure.create({ type: 'PermanentHttpStatus', message: 'receiver answered HTTP 400', nonRetryable: true });
+    });
+    expect(outcome.calls).toBe(1);
+    expect(outcome.finished).toEqual([expect.objectContaining({ status: 'failed', reason: 'receiver answered HTTP 400' })]);
+    expect(outcome.error).toBeInstanceOf(WorkflowFailedError);
+    expect(outcome.status).toBe('failed');
+  });
+
+  it('treats a permanent error type as final even when the failure claims to be retryable', async () => {
+    const outcome = await run(input(), async () => {
+      throw ApplicationFailure.create({ type: 'DestinationNotPublic', message: 'destination resolves to a non-public address' });
+    });
+    expect(outcome.calls).toBe(1);
+    expect(outcome.finished[0]?.status).toBe('failed');
+  });
+
+  it('gives up after max_attempts and records failed with the last reason', async () => {
+    const outcome = await run(input({ maxAttempts: 2 }), async () => {
+      throw ApplicationFailure.create({ type: 'RetryableHttpStatus', message: 'receiver answered HTTP 502' });
+    });
+    expect(outcome.calls).toBe(2);
+    expect(outcome.finished).toEqual([expect.objectContaining({ status: 'failed', reason: 'receiver answered HTTP 502' })]);
+  });
+
+  it('gives up when the retry window (max_age_ms) ends', async () => {
+    const outcome = await run(input({ maxAgeMs: 1500, initialIntervalMs: 400, maxIntervalMs: 400 }), async () => {
+      throw ApplicationFailure.create({ type: 'RetryableHttpStatus', message: 'receiver answered HTTP 503' });
+    });
+    expect(outcome.calls).toBeGreaterThanOrEqual(2);
+    expect(outcome.finished).toEqual([expect.objectContaining({ status: 'failed', reason: 'retry window ended before the receiver accepted the webhook' })]);
+  });
+
+  it('honours nextRetryDelay from a Retry-After', async () => {
+    const started: number[] = [];
+    await run(input(), async (_, call) => {
+      started.push(Date.now());
+      if (call === 1) throw ApplicationFailure.create({ type: 'RetryableHttpStatus', message: '429', nextRetryDelay: 1500 });
+    });
+    expect(started[1]! - started[0]!).toBeGreaterThanOrEqual(1400);
+  });
+});

@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Receiver } from './support/receiver.js';
+import { createDestination, deliveryReaches, uniqueId } from './support/fixtures.js';
+import { startTestApp, type TestApp } from './support/test-app.js';
+
+describe('event ingest', () => {
+  let app: TestApp;
+  let receiver: Receiver;
+  let destinationId: string;
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    receiver = await Receiver.start();
+    destinationId = (await createDestination(app, { url: `${receiver.url}/in`, event_map: { deposit: 'Purchase', contact: 'Lead' } })).id;
+  });
+  afterAll(async () => {
+    await receiver?.close();
+    await app?.close();
+  });
+
+  async function rowCounts(): Promise<{ events: number; deliveries: number }> {
+    const [row] = await app.dataSource.query(`SELECT (SELECT count(*) FROM events)::int AS events, (SELECT count(*) FROM deliveries)::int AS deliveries`);
+    return row;
+  }
+
+  it('creates no delivery for a canonical event no destination maps', async () => {
+    const response = await app.request('POST', '/v1/events', { id: uniqueId('evt'), canonical: 'subscribed', uid: 'u1' });
+    expect(response.status).toBe(202);
+    expect(response.body.deliveries).toEqual([]);
+  });
+
+  it('creates no delivery for a disabled destination', async () => {
+    const disabled = await createDestination(app, { url: `${receiver.url}/off`, event_map: { registration: 'Reg' }, enabled: false });
+    const response = await app.request('POST', '/v1/events', { id: uniqueId('evt'), canonical: 'registration', uid: 'u1' });
+    expect(response.status).toBe(202);
+    expect(response.body.deliveries.map((d: { destination_id: string }) => d.destination_id)).not.toContain(disabled.id);
+  });
+
+  it('answers a repeated event id with the same deliveries and starts no second workflow', async () => {
+    const id = uniqueId('evt');
+    const event = { id, canonical: 'contact', uid: 'u-repeat' };
+    const first = await app.request('POST', '/v1/events', event);
+    const eventId = first.body.deliveries[0].event_id;
+    await deliveryReaches(app, eventId, ['sent']);
+    const second = await app.request('POST', '/v1/events', event);
+
+    expect(second.status).toBe(202);
+    expect(second.body.deliveries.map((d: { event_id: string }) => d.event_id)).toEqual([eventId]);
+    expect(second.body.deliveries[0].status).toBe('sent');
+    const runs = [];
+    for await (const run of app.temporal.workflow.list({ query: `WorkflowId = "delivery-${eventId}"` })) runs.push(run);
+    expect(runs).toHaveLength(1);
+    expect(receiver.bodiesFor(eventId)).toHaveLength(1);
+  });
+
+  it('takes the idempotency key from the Idempotency-Key header', async () => {
+    const key = uniqueId('hdr');
+    const first = await app.request('POST', '/v1/events', { canonical: 'contact', uid: 'u-hdr' }, { 'Idempotency-Key': key });
+    const second = await app.request('POST', '/v1/events', { canonical: 'contact', uid: 'u-hdr' }, { 'Idempotency-Key': key });
+    expect(first.body.id).toBe(key);
+    expect(second.body.deliveries).toEqual(first.body.deliveries.map((d: object) => ({ ...d, status: expect.any(String) })));
+  });
+
+  it('refuses an id reused for a different event with 409', async () => {
+    const id = uniqueId('evt');
+    await app.request('POST', '/v1/events', { id, canonical: 'contact', uid: 'u-a' });
+    const reused = await app.request('POST', '/v1/events', { id, canonical: 'contact', uid: 'u-b' });
+    expect(reused.status).toBe(409);
+    expect(reused.body.message).toContain('already used for a different event');
+  });
+
+  it('builds one delivery per matched destination, each with its own event_id', async () => {
+    const second = await createDestination(app, { url: `${receiver.url}/second`, event_map: { deposit: 'Deposit' } });
+    const response = await app.request('POST', '/v1/events', { id: uniqueId('evt'), canonical: 'deposit', uid: 'u-fan', data: { value: '10', currency: 'EUR' } });
+    const byDestination = Object.fromEntries(response.body.deliveries.map((d: { destination_id: string }) => [d.destination_id, d]));
+    expect(byDestination[destinationId]).toMatchObject({ event: 'Purchase', status: 'pending' });
+    expect(byDestination[second.id]).toMatchObject({ event: 'Deposit', status: 'pending' });
+    expect(byDestination[destinationId].event_id).not.toBe(byDestination[second.id].event_id);
+    await app.request('DELETE', `/v1/destinations/${second.id}`);
+  });
+
+  describe('bad input is a 400 naming the problem, and writes nothing', () => {
+    it.each([
+      ['an unknown canonical event', { canonical: 'purchase', uid: 'u1' }, 'canonical must be one of'],
+      ['a missing uid', { canonical: 'contact' }, 'uid'],
+      ['a deposit without data', { canonical: 'deposit', uid: 'u1' }, 'deposit requires data.value'],
+      ['a deposit without currency', { canonical: 'deposit', uid: 'u1', data: { value: '1.00' } }, 'deposit requires data.value'],
+      ['a value that is not a decimal string', { canonical: 'deposit', uid: 'u1', data: { value: 25, currency: 'USD' } }, 'data.value must be a decimal string'],
+      ['a value with letters', { canonical: 'deposit', uid: 'u1', data: { value: '25,00', currency: 'USD' } }, 'data.value must be a decimal string'],
+      ['a currency that is not 3 letters', { canonical: 'deposit', uid: 'u1', data: { value: '1', currency: 'usd' } }, 'data.currency must be a 3-letter'],
+      ['occurred_at_ms that is not an integer', { canonical: 'contact', uid: 'u1', occurred_at_ms: 1765432100000.5 }, 'occurred_at_ms must be an integer'],
+      ['occurred_at_ms given in seconds', { canonical: 'contact', uid: 'u1', occurred_at_ms: 1765432100 }, 'occurred_at_ms must be an epoch in milliseconds'],
+      ['occurred_at_ms as a string', { canonical: 'contact', uid: 'u1', occurred_at_ms: '1765432100000' }, 'occurred_at_ms must be an integer'],
+      ['an unknown field', { canonical: 'contact', uid: 'u1', extra: true }, 'property extra should not exist'],
+      ['an unknown data field', { canonical: 'contact', uid: 'u1', data: { foo: 1 } }, 'property data.foo should not exist'],
+    ])('%s', async (_, body, message) => {
+      const before = await rowCounts();
+      const response = await app.request('POST', '/v1/events', { id: uniqueId('bad'), ...body });
+      expect(response.status).toBe(400);
+      expect(response.body.statusCode).toBe(400);
+      expect(response.body.message).toContain(message);
+      expect(await rowCounts()).toEqual(before);
+    });
+
+    it('malformed JSON', async () => {
+      const response = await app.request('POST', '/v1/events', '{"canonical": "contact",', { 'content-type': 'application/json' });
+      expect(response.status).toBe(400);
+      expect(response.body.message).toContain('request body is not valid JSON');
+    });
+  });
+
+  it('answers 413 for a body over the documented limit', async () => {
+    const response = await app.request('POST', '/v1/events', { canonical: 'contact', uid: 'u1', padding: 'x'.repeat(300 * 1024) });
+    expect(response.status).toBe(413);
+    expect(response.body.message).toContain('limit');
+  });
+
+  it('answers 401 without a valid bearer key', async () => {
+    const missing = await fetch(`${app.baseUrl}/v1/events`, { method: 'POST' });
+    const wrong = await app.request('POST', '/v1/events', { canonical: 'contact', uid: 'u1' }, { authorization: 'Bearer not-a-key' });
+    expect(missing.status).toBe(401);
+    expect(wrong.status).toBe(401);
+  });
+});
+
+describe('clicks', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('creates a click with 201 and merges a later call for the same uid with 200', async () => {
+    const uid = uniqueId('click');
+    const created = await app.request('POST', '/v1/clicks', { uid, fbclid: 'IwAR1', country: 'IN' });
+    const merged = await app.request('POST', '/v1/clicks', { uid, tg_id: 555123 });
+    expect(created.status).toBe(201);
+    expect(merged.status).toBe(200);
+    expect(merged.body).toMatchObject({ uid, tg_id: 555123, fbclid: 'IwAR1', country: 'IN', campaign_id: null });
+  });
+
+  it.each([
+    ['a country that is not ISO 3166 alpha-2', { uid: 'c1', country: 'India' }, 'country must be an ISO 3166-1 alpha-2'],
+    ['a negative tg_id', { uid: 'c1', tg_id: -5 }, 'tg_id must be a positive number'],
+    ['a missing uid', { fbclid: 'x' }, 'uid'],
+  ])('refuses %s with 400', async (_, body, message) => {
+    const response = await app.request('POST', '/v1/clicks', body);
+    expect(response.status).toBe(400);
+    expect(response.body.message).toContain(message);
+  });
+});
