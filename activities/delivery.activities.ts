@@ -6,6 +6,9 @@ import { classifySendError, classifyStatusCode, type AttemptOutcome } from './at
 import { parseRetryAfterMs } from './retry-after.js';
 import type { WebhookHttpClient, WebhookResponse } from './webhook-http-client.js';
 
+/** How often a slow attempt tells Temporal it is alive, which is also how it learns of a cancel. */
+export const HEARTBEAT_INTERVAL_MS = 1000;
+
 export interface DeliveryActivityDependencies {
   store: DeliveryStore;
   http: WebhookHttpClient;
@@ -56,6 +59,9 @@ export function createDeliveryActivities({ store, http, defaultTimeoutMs, now = 
       const startedAtMs = now();
       let outcome: AttemptOutcome;
       let response: WebhookResponse | undefined;
+      let cancelled = false;
+      // Cancellation reaches a running activity only through heartbeats; a quick attempt sends none.
+      const heartbeats = setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
       try {
         response = await http.send({
           url: destination.url,
@@ -67,10 +73,27 @@ export function createDeliveryActivities({ store, http, defaultTimeoutMs, now = 
         });
         outcome = classifyStatusCode(response.statusCode);
       } catch (error) {
-        if (context.cancellationSignal.aborted) throw error;
+        cancelled = context.cancellationSignal.aborted;
         outcome = classifySendError(error);
+      } finally {
+        clearInterval(heartbeats);
       }
       const finishedAtMs = now();
+      if (cancelled) {
+        await store.recordAttempt({
+          eventId,
+          workflowRunId: workflowExecution?.runId ?? 'none',
+          attempt,
+          startedAt: new Date(startedAtMs),
+          durationMs: finishedAtMs - startedAtMs,
+          statusCode: null,
+          error: 'Cancelled: the attempt was aborted by a cancellation',
+          responseBody: null,
+          status: 'retrying',
+          nextAttemptAt: null,
+        });
+        throw context.cancellationSignal.reason;
+      }
 
       const windowEndMs = scheduledTimestampMs + scheduleToCloseTimeoutMs;
       const retryDelayMs =

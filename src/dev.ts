@@ -31,7 +31,6 @@ if (config.databaseUrl === undefined) {
   embeddedPostgres = await startEmbeddedPostgres({ dataDir: join(root, '.data', 'pglite'), log });
   config.databaseUrl = embeddedPostgres.url;
   databasePoolSize = embeddedPostgres.maxConnections;
-  log(`embedded PostgreSQL (PGlite) at ${embeddedPostgres.url}, data in .data/pglite`);
 }
 const applied = await runMigrations({ url: config.databaseUrl!, poolSize: 1 });
 if (applied.length > 0) log(`applied migrations: ${applied.join(', ')}`);
@@ -48,7 +47,6 @@ if (config.temporal.address === undefined) {
     log,
   });
   config.temporal.address = embeddedTemporal.address;
-  log(`embedded Temporal dev server at ${embeddedTemporal.address}`);
 }
 
 if (config.apiKeys.length === 0) {

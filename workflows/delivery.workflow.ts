@@ -1,4 +1,5 @@
 import {
+  ActivityCancellationType,
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
@@ -30,6 +31,9 @@ export interface DeliveryWorkflowResult {
   status: 'sent';
 }
 
+/** The activity heartbeats every second while an attempt is in flight. */
+const HEARTBEAT_TIMEOUT_MS = 10_000;
+
 /** Room for the activity to record its attempt after the HTTP timeout fired. */
 const ATTEMPT_BOOKKEEPING_MARGIN_MS = 10_000;
 
@@ -42,6 +46,10 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
   const { sendWebhook } = proxyActivities<DeliveryActivities>({
     startToCloseTimeout: input.attemptTimeoutMs + ATTEMPT_BOOKKEEPING_MARGIN_MS,
     scheduleToCloseTimeout: retry.maxAgeMs,
+    // A worker that dies mid-attempt is noticed after this, not after the whole attempt timeout.
+    heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
+    // On cancel, wait for an attempt in flight to abort and record itself before the workflow records `cancelled`.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     retry: {
       initialInterval: retry.initialIntervalMs,
       backoffCoefficient: retry.backoffCoefficient,

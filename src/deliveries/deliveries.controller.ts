@@ -1,7 +1,9 @@
-import { BadRequestException, Controller, Get, Param, type PipeTransform } from '@nestjs/common';
+import { BadRequestException, Controller, Get, HttpCode, Param, Post, Query, type PipeTransform } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { DeliveriesService } from './deliveries.service.js';
-import { DeliveryDetailDto } from './dto/delivery-response.dto.js';
+import { DeliveryControlService } from './delivery-control.service.js';
+import { DeliveryActionResponseDto, DeliveryDetailDto } from './dto/delivery-response.dto.js';
+import { DeliveryPageDto, ListDeliveriesQueryDto } from './dto/list-deliveries.dto.js';
 
 const EVENT_ID = /^[0-9a-f]{32}$/;
 
@@ -16,10 +18,30 @@ class ParseEventIdPipe implements PipeTransform<string, string> {
 @ApiBearerAuth()
 @Controller('v1/deliveries')
 export class DeliveriesController {
-  constructor(private readonly deliveries: DeliveriesService) {}
+  constructor(
+    private readonly deliveries: DeliveriesService,
+    private readonly control: DeliveryControlService,
+  ) {}
+
+  @Get()
+  list(@Query() query: ListDeliveriesQueryDto): Promise<DeliveryPageDto> {
+    return this.deliveries.list(query);
+  }
 
   @Get(':event_id')
   get(@Param('event_id', ParseEventIdPipe) eventId: string): Promise<DeliveryDetailDto> {
     return this.deliveries.get(eventId);
+  }
+
+  @Post(':event_id/cancel')
+  @HttpCode(202)
+  cancel(@Param('event_id', ParseEventIdPipe) eventId: string): Promise<DeliveryActionResponseDto> {
+    return this.control.cancel(eventId);
+  }
+
+  @Post(':event_id/retry')
+  @HttpCode(202)
+  retry(@Param('event_id', ParseEventIdPipe) eventId: string): Promise<DeliveryActionResponseDto> {
+    return this.control.retry(eventId);
   }
 }

@@ -3,8 +3,10 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Repository } from 'typeorm';
 import { DeliveryAttempt } from './delivery-attempt.entity.js';
 import { Delivery } from './delivery.entity.js';
+import { decodeDeliveryCursor, encodeDeliveryCursor } from './delivery-cursor.js';
 import { DeliveryError, DeliveryErrorCode } from './delivery.errors.js';
 import type { DeliveryDetailDto, DeliveryDto } from './dto/delivery-response.dto.js';
+import { DEFAULT_PAGE_SIZE, type DeliveryPageDto, type ListDeliveriesQueryDto } from './dto/list-deliveries.dto.js';
 
 @Injectable()
 export class DeliveriesService {
@@ -12,6 +14,38 @@ export class DeliveriesService {
     @InjectRepository(Delivery) private readonly deliveries: Repository<Delivery>,
     @InjectRepository(DeliveryAttempt) private readonly attempts: Repository<DeliveryAttempt>,
   ) {}
+
+  /** Newest first, filtered, one keyset page at a time. */
+  async list(query: ListDeliveriesQueryDto): Promise<DeliveryPageDto> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const builder = this.deliveries
+      .createQueryBuilder('d')
+      .addSelect('d.created_at::text', 'cursor_created_at')
+      .orderBy('d.created_at', 'DESC')
+      .addOrderBy('d.event_id', 'DESC')
+      .limit(limit + 1);
+    if (query.destination_id) builder.andWhere('d.destination_id = :destinationId', { destinationId: query.destination_id });
+    if (query.status) builder.andWhere('d.status = :status', { status: query.status });
+    if (query.canonical) builder.andWhere('d.canonical = :canonical', { canonical: query.canonical });
+    if (query.created_after) builder.andWhere('d.created_at >= :after', { after: query.created_after });
+    if (query.created_before) builder.andWhere('d.created_at < :before', { before: query.created_before });
+    if (query.cursor !== undefined) {
+      const cursor = decodeDeliveryCursor(query.cursor);
+      if (!cursor) throw new DeliveryError(DeliveryErrorCode.InvalidCursor, 'cursor is malformed: pass next_cursor from a previous page unchanged');
+      builder.andWhere('(d.created_at, d.event_id) < (:cursorCreatedAt::timestamptz, :cursorEventId)', {
+        cursorCreatedAt: cursor.createdAt,
+        cursorEventId: cursor.eventId,
+      });
+    }
+    const { entities, raw } = await builder.getRawAndEntities<{ cursor_created_at: string }>();
+    const page = entities.slice(0, limit);
+    const last = page.at(-1);
+    const hasMore = entities.length > limit;
+    return {
+      items: page.map(toDeliveryDto),
+      next_cursor: hasMore && last ? encodeDeliveryCursor({ createdAt: raw[page.length - 1]!.cursor_created_at, eventId: last.eventId }) : null,
+    };
+  }
 
   async get(eventId: string): Promise<DeliveryDetailDto> {
     const delivery = await this.deliveries.findOneBy({ eventId });

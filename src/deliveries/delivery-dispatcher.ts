@@ -5,7 +5,9 @@ import type { DataSource } from 'typeorm';
 import type { DeliveryWorkflowInput } from '../../workflows/index.js';
 import type { CanonicalEvent } from '../common/canonical-event.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import type { EffectiveRetryPolicy } from '../destinations/retry-policy.js';
+import type { DeliveryDefaults } from '../config/app-config.js';
+import type { RetryPolicyOverrides } from '../destinations/destination.entity.js';
+import { effectiveRetryPolicy, type EffectiveRetryPolicy } from '../destinations/retry-policy.js';
 import { CANONICAL_EVENT, DELIVERY_STATUS, DESTINATION_ID, TARGET_EVENT } from '../temporal/search-attributes.js';
 import { DeliveryError, DeliveryErrorCode } from './delivery.errors.js';
 
@@ -22,6 +24,31 @@ export interface DeliveryDispatch {
   targetEvent: string;
   attemptTimeoutMs: number;
   retry: EffectiveRetryPolicy;
+}
+
+/** The destination columns a dispatch needs, as selected by ingest and by retry. */
+export interface DispatchDestinationRow {
+  id: string;
+  name: string;
+  timeout_ms: number | null;
+  retry_policy: RetryPolicyOverrides;
+}
+
+export function toDeliveryDispatch(
+  delivery: { eventId: string; canonical: CanonicalEvent; targetEvent: string },
+  destination: DispatchDestinationRow,
+  defaults: DeliveryDefaults,
+): DeliveryDispatch {
+  return {
+    eventId: delivery.eventId,
+    workflowId: `delivery-${delivery.eventId}`,
+    destinationId: destination.id,
+    destinationName: destination.name,
+    canonical: delivery.canonical,
+    targetEvent: delivery.targetEvent,
+    attemptTimeoutMs: destination.timeout_ms ?? defaults.timeoutMs,
+    retry: effectiveRetryPolicy(destination.retry_policy, defaults),
+  };
 }
 
 /**
@@ -41,7 +68,7 @@ export class DeliveryDispatcher {
 
   async dispatch(dispatches: DeliveryDispatch[]): Promise<void> {
     if (dispatches.length === 0) return;
-    const results = await Promise.allSettled(dispatches.map((dispatch) => this.start(dispatch)));
+    const results = await Promise.allSettled(dispatches.map((dispatch) => this.start(dispatch, 'first')));
     const started = dispatches.filter((_, index) => results[index]!.status === 'fulfilled').map((d) => d.eventId);
     if (started.length > 0) {
       await this.dataSource.query(
@@ -59,7 +86,16 @@ export class DeliveryDispatcher {
     }
   }
 
-  private async start(dispatch: DeliveryDispatch): Promise<void> {
+  /**
+   * A new run of a failed or cancelled delivery, under the same workflow id and event_id.
+   * Temporal refuses it while a run is open or after a completed one, so two concurrent
+   * retries cannot start two runs. Throws WorkflowExecutionAlreadyStartedError when refused.
+   */
+  async startRetry(dispatch: DeliveryDispatch): Promise<void> {
+    await this.start(dispatch, 'retry');
+  }
+
+  private async start(dispatch: DeliveryDispatch, run: 'first' | 'retry'): Promise<void> {
     const input: DeliveryWorkflowInput = {
       eventId: dispatch.eventId,
       destinationId: dispatch.destinationId,
@@ -71,8 +107,8 @@ export class DeliveryDispatcher {
         workflowId: dispatch.workflowId,
         taskQueue: this.config.temporal.taskQueue,
         args: [input],
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: run === 'first' ? 'REJECT_DUPLICATE' : 'ALLOW_DUPLICATE_FAILED_ONLY',
+        workflowIdConflictPolicy: run === 'first' ? 'USE_EXISTING' : 'FAIL',
         typedSearchAttributes: [
           { key: DESTINATION_ID, value: dispatch.destinationId },
           { key: CANONICAL_EVENT, value: dispatch.canonical },
@@ -82,8 +118,8 @@ export class DeliveryDispatcher {
         memo: { destination_name: dispatch.destinationName },
       }));
     } catch (error) {
-      // Already started (or finished) earlier: exactly what an idempotent dispatch wants.
-      if (error instanceof WorkflowExecutionAlreadyStartedError) return;
+      // Already started (or finished) earlier: exactly what an idempotent first dispatch wants.
+      if (run === 'first' && error instanceof WorkflowExecutionAlreadyStartedError) return;
       throw error;
     }
   }

@@ -4,6 +4,9 @@ import { DomainError } from '../common/domain-error.js';
 export enum DeliveryErrorCode {
   NotFound = 'DELIVERY_NOT_FOUND',
   DispatchUnavailable = 'DELIVERY_DISPATCH_UNAVAILABLE',
+  InvalidCursor = 'DELIVERY_INVALID_CURSOR',
+  AlreadyFinished = 'DELIVERY_ALREADY_FINISHED',
+  NotRetryable = 'DELIVERY_NOT_RETRYABLE',
 }
 
 export class DeliveryError extends DomainError<DeliveryErrorCode> {
@@ -13,6 +16,11 @@ export class DeliveryError extends DomainError<DeliveryErrorCode> {
         return HttpStatus.NOT_FOUND;
       case DeliveryErrorCode.DispatchUnavailable:
         return HttpStatus.SERVICE_UNAVAILABLE;
+      case DeliveryErrorCode.InvalidCursor:
+        return HttpStatus.BAD_REQUEST;
+      case DeliveryErrorCode.AlreadyFinished:
+      case DeliveryErrorCode.NotRetryable:
+        return HttpStatus.CONFLICT;
     }
   }
 

@@ -8,7 +8,3 @@ import { createHash } from 'node:crypto';
 export function deliveryEventId(idempotencyKey: string, destinationId: string): string {
   return createHash('sha256').update(`${idempotencyKey}\n${destinationId}`).digest('hex').slice(0, 32);
 }
-
-export function deliveryWorkflowId(eventId: string): string {
-  return `delivery-${eventId}`;
-}

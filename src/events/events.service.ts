@@ -4,14 +4,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { CanonicalEvent } from '../common/canonical-event.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import type { DeliveryDispatch } from '../deliveries/delivery-dispatcher.js';
-import { DeliveryDispatcher } from '../deliveries/delivery-dispatcher.js';
+import { DeliveryDispatcher, toDeliveryDispatch, type DeliveryDispatch, type DispatchDestinationRow } from '../deliveries/delivery-dispatcher.js';
 import type { DeliveryStatus } from '../deliveries/delivery-status.js';
-import type { RetryPolicyOverrides } from '../destinations/destination.entity.js';
-import { effectiveRetryPolicy } from '../destinations/retry-policy.js';
 import type { IngestEventDto, IngestEventResponseDto } from './dto/event.dto.js';
 import { EventError, EventErrorCode } from './event.errors.js';
-import { deliveryEventId, deliveryWorkflowId } from './event-id.js';
+import { deliveryEventId } from './event-id.js';
 import { emptyClickContext, serializeWebhookBody, type ClickContext } from './webhook-body.js';
 
 /** A delivery as ingest sees it: its summary for the response, and how to start it. */
@@ -21,12 +18,8 @@ interface PlannedDelivery {
   dispatch: DeliveryDispatch;
 }
 
-interface DestinationRow {
-  id: string;
-  name: string;
+interface DestinationRow extends DispatchDestinationRow {
   target_event: string;
-  timeout_ms: number | null;
-  retry_policy: RetryPolicyOverrides;
 }
 
 @Injectable()
@@ -175,16 +168,7 @@ export class EventsService {
     return {
       status,
       dispatched,
-      dispatch: {
-        eventId,
-        workflowId: deliveryWorkflowId(eventId),
-        destinationId: destination.id,
-        destinationName: destination.name,
-        canonical,
-        targetEvent: destination.target_event,
-        attemptTimeoutMs: destination.timeout_ms ?? this.config.delivery.timeoutMs,
-        retry: effectiveRetryPolicy(destination.retry_policy, this.config.delivery),
-      },
+      dispatch: toDeliveryDispatch({ eventId, canonical, targetEvent: destination.target_event }, destination, this.config.delivery),
     };
   }
 }

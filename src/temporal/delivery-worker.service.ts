@@ -49,6 +49,9 @@ export class DeliveryWorkerService implements OnApplicationBootstrap, OnApplicat
       }),
       maxConcurrentActivityTaskExecutions: MAX_CONCURRENT_ATTEMPTS,
       maxConcurrentLocalActivityExecutions: MAX_CONCURRENT_ATTEMPTS,
+      // Heartbeats carry cancellations: flush them within a second so a cancel aborts a hanging attempt promptly.
+      maxHeartbeatThrottleInterval: '1 second',
+      defaultHeartbeatThrottleInterval: '1 second',
     });
     this.running = this.worker.run();
     this.running.catch((error: unknown) => this.logger.error(`worker stopped: ${String(error)}`));

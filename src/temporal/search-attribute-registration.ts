@@ -1,5 +1,5 @@
 import type { NativeConnection } from '@temporalio/worker';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { DELIVERY_SEARCH_ATTRIBUTES } from './search-attributes.js';
 
 /**
@@ -15,7 +15,7 @@ export async function ensureDeliverySearchAttributes(connection: NativeConnectio
     await connection.operatorService.addSearchAttributes({
       namespace,
       searchAttributes: Object.fromEntries(
-        missing.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+        missing.map((key) => [key.name, proto.temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
       ),
     });
   } catch (error) {

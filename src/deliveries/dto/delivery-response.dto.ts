@@ -30,3 +30,9 @@ export class DeliveryDetailDto extends DeliveryDto {
   body: Record<string, unknown>;
   @ApiProperty({ type: [DeliveryAttemptDto] }) attempts: DeliveryAttemptDto[];
 }
+
+export class DeliveryActionResponseDto {
+  @ApiProperty() event_id: string;
+  @ApiProperty({ enum: DELIVERY_STATUSES, description: 'status when the request was accepted' }) status: DeliveryStatus;
+  @ApiProperty() workflow_id: string;
+}

@@ -1,0 +1,233 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Receiver } from './support/receiver.js';
+import { createDestination, deliveryReaches, getDelivery, uniqueId } from './support/fixtures.js';
+import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+
+describe('deliveries API: find, cancel, retry', () => {
+  let app: TestApp;
+  const receivers: Receiver[] = [];
+
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterEach(async () => {
+    await Promise.all(receivers.splice(0).map((receiver) => receiver.close()));
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  /** A receiver and a destination of its own that maps every canonical event. */
+  async function destinationWith(replies: Parameters<Receiver['replyWith']>, extra: Record<string, unknown> = {}) {
+    const receiver = (await Receiver.start()).replyWith(...replies);
+    receivers.push(receiver);
+    const destination = await createDestination(app, {
+      url: `${receiver.url}/hook`,
+      event_map: { contact: 'Contact', subscribed: 'Subscribe', registration: 'Reg', deposit: 'Purchase' },
+      retry_policy: { initial_interval_ms: 200, max_interval_ms: 500 },
+      ...extra,
+    });
+    return { receiver, destinationId: destination.id };
+  }
+
+  async function ingestFor(destinationId: string, canonical = 'contact'): Promise<string> {
+    const body: Record<string, unknown> = { id: uniqueId('evt'), canonical, uid: uniqueId('uid') };
+    if (canonical === 'deposit') body.data = { value: '1.00', currency: 'USD' };
+    const response = await app.request('POST', '/v1/events', body);
+    expect(response.status, JSON.stringify(response.body)).toBe(202);
+    const delivery = response.body.deliveries.find((d: { destination_id: string }) => d.destination_id === destinationId);
+    return delivery.event_id;
+  }
+
+  async function disable(destinationId: string) {
+    await app.request('PATCH', `/v1/destinations/${destinationId}`, { enabled: false });
+  }
+
+  describe('listing', () => {
+    it('filters by destination, status and canonical event', async () => {
+      const { destinationId } = await destinationWith([200]);
+      const contact = await ingestFor(destinationId, 'contact');
+      const deposit = await ingestFor(destinationId, 'deposit');
+      await deliveryReaches(app, contact, ['sent']);
+      await deliveryReaches(app, deposit, ['sent']);
+      await disable(destinationId);
+
+      const all = await app.request('GET', `/v1/deliveries?destination_id=${destinationId}`);
+      expect(all.body.items.map((d: { event_id: string }) => d.event_id).sort()).toEqual([contact, deposit].sort());
+      const deposits = await app.request('GET', `/v1/deliveries?destination_id=${destinationId}&canonical=deposit&status=sent`);
+      expect(deposits.body.items.map((d: { event_id: string }) => d.event_id)).toEqual([deposit]);
+      const failed = await app.request('GET', `/v1/deliveries?destination_id=${destinationId}&status=failed`);
+      expect(failed.body.items).toEqual([]);
+    });
+
+    it('pages through every delivery exactly once, newest first, while new ones arrive', async () => {
+      const { destinationId } = await destinationWith([200]);
+      const created: string[] = [];
+      for (let i = 0; i < 5; i++) created.push(await ingestFor(destinationId));
+
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: any = await app.request('GET', `/v1/deliveries?destination_id=${destinationId}&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+        expect(page.status).toBe(200);
+        seen.push(...page.body.items.map((d: { event_id: string }) => d.event_id));
+        cursor = page.body.next_cursor;
+        // A newer delivery arriving mid-way must not shift the pages still to come.
+        if (seen.length === 2) await ingestFor(destinationId);
+      } while (cursor);
+      await disable(destinationId);
+
+      expect(seen).toEqual([...created].reverse());
+    });
+
+    it.each([
+      ['a malformed cursor', 'cursor=not-a-cursor', 'cursor is malformed'],
+      ['an unknown status', 'status=lost', 'status must be one of'],
+      ['a destination_id that is not a UUID', 'destination_id=42', 'destination_id must be a UUID'],
+      ['a limit above the maximum', 'limit=1000', 'limit must not be greater than 200'],
+      ['a limit that is not a number', 'limit=ten', 'limit must be a whole number'],
+      ['a malformed created_after', 'created_after=yesterday', 'created_after must be an ISO 8601'],
+    ])('answers 400 for %s', async (_, query, message) => {
+      const response = await app.request('GET', `/v1/deliveries?${query}`);
+      expect(response.status).toBe(400);
+      expect(response.body.message).toContain(message);
+    });
+
+    it('answers 404 for an unknown event_id and 400 for a malformed one', async () => {
+      expect((await app.request('GET', `/v1/deliveries/${'0'.repeat(32)}`)).status).toBe(404);
+      expect((await app.request('GET', '/v1/deliveries/xyz')).status).toBe(400);
+    });
+  });
+
+  describe('cancel', () => {
+    it('stops a delivery waiting in backoff: no further attempt, status cancelled, workflow Canceled', async () => {
+      const { receiver, destinationId } = await destinationWith([503], { retry_policy: { initial_interval_ms: 3000, max_interval_ms: 3000 } });
+      const eventId = await ingestFor(destinationId);
+      await deliveryReaches(app, eventId, ['retrying']);
+
+      const cancel = await app.request('POST', `/v1/deliveries/${eventId}/cancel`);
+      expect(cancel.status).toBe(202);
+      const delivery = await deliveryReaches(app, eventId, ['cancelled']);
+      const description = await app.temporal.workflow.getHandle(delivery.workflow_id).describe();
+      expect(description.status.name).toBe('CANCELLED');
+      await new Promise((resolve) => setTimeout(resolve, 3500));
+      expect(receiver.bodiesFor(eventId)).toHaveLength(1);
+      await disable(destinationId);
+    });
+
+    it('aborts an attempt that hangs, well before its timeout', async () => {
+      const { receiver, destinationId } = await destinationWith([{ hang: true }], { timeout_ms: 30_000 });
+      const eventId = await ingestFor(destinationId);
+      await eventually(() => (receiver.requests.length === 1 ? true : undefined));
+
+      const requestedAt = Date.now();
+      expect((await app.request('POST', `/v1/deliveries/${eventId}/cancel`)).status).toBe(202);
+      const delivery = await deliveryReaches(app, eventId, ['cancelled'], 10_000);
+      expect(Date.now() - requestedAt).toBeLessThan(10_000);
+      expect(delivery.attempts).toHaveLength(1);
+      expect(delivery.attempts[0].error).toContain('Cancelled');
+      expect(delivery.attempts[0].duration_ms).toBeLessThan(10_000);
+      await disable(destinationId);
+    });
+
+    it('answers 409 naming the status for a delivery that already finished, 404 for an unknown one', async () => {
+      const { destinationId } = await destinationWith([200]);
+      const eventId = await ingestFor(destinationId);
+      await deliveryReaches(app, eventId, ['sent']);
+      await disable(destinationId);
+
+      const cancel = await app.request('POST', `/v1/deliveries/${eventId}/cancel`);
+      expect(cancel.status).toBe(409);
+      expect(cancel.body.message).toContain('already sent');
+      expect((await app.request('POST', `/v1/deliveries/${'f'.repeat(32)}/cancel`)).status).toBe(404);
+    });
+  });
+
+  describe('retry', () => {
+    it('sends a failed delivery again with the same event_id and body', async () => {
+      const { receiver, destinationId } = await destinationWith([400, 200]);
+      const eventId = await ingestFor(destinationId);
+      await deliveryReaches(app, eventId, ['failed']);
+
+      const retry = await app.request('POST', `/v1/deliveries/${eventId}/retry`);
+      expect(retry.status).toBe(202);
+      const delivery = await deliveryReaches(app, eventId, ['sent']);
+      expect(delivery.attempt_count).toBe(2);
+      const bodies = receiver.bodiesFor(eventId);
+      expect(bodies).toHaveLength(2);
+      expect(bodies[1]).toBe(bodies[0]);
+      await disable(destinationId);
+    });
+
+    it('refuses to retry a sent delivery with 409 naming its status', async () => {
+      const { destinationId } = await destinationWith([200]);
+      const eventId = await ingestFor(destinationId);
+      await deliveryReaches(app, eventId, ['sent']);
+      await disable(destinationId);
+
+      const retry = await app.request('POST', `/v1/deliveries/${eventId}/retry`);
+      expect(retry.status).toBe(409);
+      expect(retry.body.message).toContain('is sent');
+    });
+
+    it('starts one run, not two, for concurrent retries', async () => {
+      const { receiver, destinationId } = await destinationWith([400, 200]);
+      const eventId = await ingestFor(destinationId);
+      await deliveryReaches(app, eventId, ['failed']);
+
+      const answers = await Promise.all([
+        app.request('POST', `/v1/deliveries/${eventId}/retry`),
+        app.request('POST', `/v1/deliveries/${eventId}/retry`),
+        app.request('POST', `/v1/deliveries/${eventId}/retry`),
+      ]);
+      expect(answers.map((answer) => answer.status).sort()).toEqual([202, 409, 409]);
+      await deliveryReaches(app, eventId, ['sent']);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(receiver.bodiesFor(eventId)).toHaveLength(2);
+      const runs = [];
+      for await (const run of app.temporal.workflow.list({ query: `WorkflowId = "delivery-${eventId}"` })) runs.push(run);
+      expect(runs).toHaveLength(2);
+      await disable(destinationId);
+    });
+  });
+
+  describe('Temporal visibility', () => {
+    it('finds exactly the deliveries of one destination with a DestinationId query', async () => {
+      const { destinationId } = await destinationWith([200]);
+      const mine = [await ingestFor(destinationId), await ingestFor(destinationId, 'deposit')];
+      await Promise.all(mine.map((eventId) => deliveryReaches(app, eventId, ['sent'])));
+      await disable(destinationId);
+
+      const found = await eventually(async () => {
+        const ids: string[] = [];
+        for await (const run of app.temporal.workflow.list({ query: `DestinationId = "${destinationId}"` })) ids.push(run.workflowId);
+        return ids.length === 2 ? ids : undefined;
+      }, 15_000, 'visibility to list both workflows');
+      expect(found.sort()).toEqual(mine.map((eventId) => `delivery-${eventId}`).sort());
+      const sent = await eventually(async () => {
+        const ids: string[] = [];
+        for await (const run of app.temporal.workflow.list({ query: `DestinationId = "${destinationId}" AND DeliveryStatus = "sent"` })) ids.push(run.workflowId);
+        return ids.length === 2 ? ids : undefined;
+      }, 15_000, 'DeliveryStatus to be upserted');
+      expect(sent).toHaveLength(2);
+    });
+
+    it("tells why a delivery is retrying in the pending activity's last failure", async () => {
+      const { destinationId } = await destinationWith([503], { retry_policy: { initial_interval_ms: 5000, max_interval_ms: 5000 } });
+      const eventId = await ingestFor(destinationId);
+      await deliveryReaches(app, eventId, ['retrying']);
+      const delivery = await getDelivery(app, eventId);
+      expect(delivery.next_attempt_at).not.toBeNull();
+
+      const pending = await eventually(async () => {
+        const description = await app.temporal.workflow.getHandle(`delivery-${eventId}`).describe();
+        const activity = description.raw.pendingActivities?.[0];
+        return activity?.lastFailure ? activity : undefined;
+      });
+      expect(pending.lastFailure?.message).toBe('receiver answered HTTP 503');
+      expect(pending.lastFailure?.applicationFailureInfo?.type).toBe('RetryableHttpStatus');
+      await app.request('POST', `/v1/deliveries/${eventId}/cancel`);
+      await disable(destinationId);
+    });
+  });
+});
