@@ -1,7 +1,9 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Webhook } from 'standardwebhooks';
+import type { Logger } from 'pino';
 import type { DeliveryStore } from '../src/deliveries/delivery.store.js';
+import type { DeliveryMetrics } from '../src/metrics/delivery-metrics.js';
 import { classifySendError, classifyStatusCode, type AttemptOutcome } from './attempt-outcome.js';
 import { parseRetryAfterMs } from './retry-after.js';
 import type { WebhookHttpClient, WebhookResponse } from './webhook-http-client.js';
@@ -14,6 +16,9 @@ export interface DeliveryActivityDependencies {
   http: WebhookHttpClient;
   /** Used when the destination has no timeout of its own. */
   defaultTimeoutMs: number;
+  metrics: DeliveryMetrics;
+  /** Every line it writes carries the event_id; never a header value, secret or query string. */
+  logger: Logger;
   now?: () => number;
 }
 
@@ -37,7 +42,7 @@ export interface FinishDeliveryInput {
   reason: string;
 }
 
-export function createDeliveryActivities({ store, http, defaultTimeoutMs, now = Date.now }: DeliveryActivityDependencies) {
+export function createDeliveryActivities({ store, http, defaultTimeoutMs, metrics, logger, now = Date.now }: DeliveryActivityDependencies) {
   return {
     /**
      * One attempt: load the delivery and its destination (secrets never travel through workflow
@@ -46,6 +51,7 @@ export function createDeliveryActivities({ store, http, defaultTimeoutMs, now = 
     async sendWebhook({ eventId, backoff }: SendWebhookInput): Promise<void> {
       const context = Context.current();
       const { attempt, workflowExecution, scheduledTimestampMs, scheduleToCloseTimeoutMs } = context.info;
+      const log = logger.child({ event_id: eventId, attempt });
       const target = await store.loadTarget(eventId);
       if (!target) throw ApplicationFailure.nonRetryable(`delivery ${eventId} does not exist`, 'DeliveryNotFound');
       // A previous attempt was acknowledged but its completion never reached Temporal: do not send twice.
@@ -80,6 +86,8 @@ export function createDeliveryActivities({ store, http, defaultTimeoutMs, now = 
       }
       const finishedAtMs = now();
       if (cancelled) {
+        metrics.attempt('cancelled', finishedAtMs - startedAtMs);
+        log.info('attempt aborted by a cancellation');
         await store.recordAttempt({
           eventId,
           workflowRunId: workflowExecution?.runId ?? 'none',
@@ -115,7 +123,16 @@ export function createDeliveryActivities({ store, http, defaultTimeoutMs, now = 
         nextAttemptAt: retryDelayMs !== undefined && !lastAttempt ? new Date(finishedAtMs + retryDelayMs.delayMs) : null,
       });
 
-      if (outcome.kind === 'sent') return;
+      const statusClass = attemptStatusClass(outcome, response?.statusCode);
+      metrics.attempt(statusClass, finishedAtMs - startedAtMs);
+      log.info(
+        { status_code: response?.statusCode ?? null, duration_ms: finishedAtMs - startedAtMs, outcome: outcome.kind, host: new URL(destination.url).host },
+        outcome.kind === 'sent' ? 'webhook accepted' : outcome.reason,
+      );
+      if (outcome.kind === 'sent') {
+        metrics.finished('sent');
+        return;
+      }
       const details = [{ statusCode: response?.statusCode ?? null }];
       if (outcome.kind === 'permanent') {
         throw ApplicationFailure.create({ type: outcome.errorType, message: outcome.reason, nonRetryable: true, details });
@@ -131,6 +148,8 @@ export function createDeliveryActivities({ store, http, defaultTimeoutMs, now = 
 
     async finishDelivery({ eventId, status, reason }: FinishDeliveryInput): Promise<void> {
       await store.finish(eventId, status, reason);
+      metrics.finished(status);
+      logger.info({ event_id: eventId, status }, `delivery ${status}: ${reason}`);
     },
   };
 }
@@ -152,6 +171,17 @@ export function nextRetryDelayMs(
   }
   const exponential = backoff.initialIntervalMs * backoff.backoffCoefficient ** (attempt - 1);
   return { delayMs: Math.min(exponential, backoff.maxIntervalMs), fromRetryAfter: false };
+}
+
+const STATUS_CLASS_BY_ERROR: Record<string, string> = {
+  AttemptTimeout: 'timeout',
+  NetworkError: 'network',
+  DestinationNotPublic: 'refused',
+};
+
+function attemptStatusClass(outcome: AttemptOutcome, statusCode: number | undefined): string {
+  if (statusCode !== undefined) return `${Math.floor(statusCode / 100)}xx`;
+  return outcome.kind === 'sent' ? '2xx' : (STATUS_CLASS_BY_ERROR[outcome.errorType] ?? 'network');
 }
 
 /** Standard Webhooks headers; the timestamp is per attempt, the id is the stable event_id. */

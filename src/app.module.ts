@@ -8,6 +8,9 @@ import { DatabaseModule } from './database/database.module.js';
 import { DeliveriesModule } from './deliveries/deliveries.module.js';
 import { DestinationsModule } from './destinations/destinations.module.js';
 import { EventsModule } from './events/events.module.js';
+import { HealthModule } from './health/health.module.js';
+import { LoggingModule } from './logging/logging.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
 import { DeliveryWorkerModule } from './temporal/delivery-worker.module.js';
 import { TemporalModule } from './temporal/temporal.module.js';
 
@@ -29,12 +32,14 @@ export class AppModule {
   static forRoot({ config, roles, databasePoolSize }: AppModuleOptions): DynamicModule {
     if (config.databaseUrl === undefined) throw new Error('DATABASE_URL was not resolved before the application was built');
     const api = roles.api
-      ? [TemporalModule, DestinationsModule, ClicksModule, EventsModule, DeliveriesModule]
+      ? [TemporalModule, HealthModule, DestinationsModule, ClicksModule, EventsModule, DeliveriesModule]
       : [];
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        LoggingModule,
+        MetricsModule,
         DatabaseModule.forRoot({ url: config.databaseUrl, poolSize: databasePoolSize }),
         ...api,
         ...(roles.worker ? [DeliveryWorkerModule] : []),

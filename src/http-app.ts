@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { createValidationPipe } from './common/validation.js';
@@ -9,18 +10,22 @@ import { createValidationPipe } from './common/validation.js';
 /** Largest accepted request body; larger ones get 413. Documented in the README. */
 export const MAX_REQUEST_BODY = '256kb';
 
-/** Builds the HTTP application (API, optionally with the worker) exactly as every entry point runs it. */
+/**
+ * Builds the HTTP application exactly as every entry point runs it: the API (with the worker in
+ * `npm run dev`), or a worker process's own /metrics endpoint.
+ */
 export async function createHttpApp(options: AppModuleOptions): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
     bodyParser: false,
-    bufferLogs: false,
-    logger: ['log', 'warn', 'error'],
+    bufferLogs: true,
   });
+  app.useLogger(app.get(Logger));
   app.useBodyParser('json', { limit: MAX_REQUEST_BODY });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
   app.disable('x-powered-by');
 
+  if (!options.roles.api) return app;
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder()

@@ -1,13 +1,12 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { AppModule } from './app.module.js';
 import { loadConfigOrExit, warnAboutAllowedCidrs } from './config/boot.js';
+import { createHttpApp } from './http-app.js';
 
-/** Production worker process: runs delivery workflows and sends the webhooks; no HTTP server. */
+/** Production worker process: runs delivery workflows and sends the webhooks; serves only /metrics on PORT. */
 const config = loadConfigOrExit({ process: 'worker' });
 warnAboutAllowedCidrs(config, (message) => new Logger('Worker').warn(message));
-const app = await NestFactory.createApplicationContext(AppModule.forRoot({ config, roles: { api: false, worker: true } }), {
-  logger: ['log', 'warn', 'error'],
-});
+const app = await createHttpApp({ config, roles: { api: false, worker: true } });
 app.enableShutdownHooks();
+await app.listen(config.port);
+new Logger('Worker').log(`worker metrics on port ${config.port} (/metrics)`);

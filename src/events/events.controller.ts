@@ -1,11 +1,13 @@
-import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Post, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
 import { IngestEventDto, IngestEventResponseDto } from './dto/event.dto.js';
+import { IngestLatencyInterceptor } from '../metrics/ingest-latency.interceptor.js';
 import { EventsService } from './events.service.js';
 
 @ApiTags('events')
 @ApiBearerAuth()
 @Controller('v1/events')
+@UseInterceptors(IngestLatencyInterceptor)
 export class EventsController {
   constructor(private readonly events: EventsService) {}
 

@@ -1,19 +1,20 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import type { Dispatcher } from 'undici';
 import { createDeliveryActivities } from '../../activities/index.js';
 import { createWebhookDispatcher, WebhookHttpClient } from '../../activities/webhook-http-client.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DeliveryStore } from '../deliveries/delivery.store.js';
+import { rootLogger } from '../logging/root-logger.js';
+import { prometheusDeliveryMetrics } from '../metrics/delivery-metrics.js';
 import { ensureDeliverySearchAttributes } from './search-attribute-registration.js';
+import { installTemporalRuntime } from './temporal-runtime.js';
 import { workflowCodeOptions } from './workflow-code.js';
 
 /** Worker slots for concurrent HTTP attempts; retrying deliveries waiting in backoff hold none. */
 const MAX_CONCURRENT_ATTEMPTS = 200;
-
-let runtimeInstalled = false;
 
 /** Runs the Temporal worker that executes delivery workflows and their send activity. */
 @Injectable()
@@ -30,7 +31,7 @@ export class DeliveryWorkerService implements OnApplicationBootstrap, OnApplicat
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    installRuntime();
+    await installTemporalRuntime();
     const { address, namespace, taskQueue } = this.config.temporal;
     this.connection = await NativeConnection.connect({ address });
     const registered = await ensureDeliverySearchAttributes(this.connection, namespace);
@@ -46,6 +47,8 @@ export class DeliveryWorkerService implements OnApplicationBootstrap, OnApplicat
         store: new DeliveryStore(this.dataSource),
         http: new WebhookHttpClient(this.httpDispatcher),
         defaultTimeoutMs: this.config.delivery.timeoutMs,
+        metrics: prometheusDeliveryMetrics,
+        logger: rootLogger.child({ component: 'delivery' }),
       }),
       maxConcurrentActivityTaskExecutions: MAX_CONCURRENT_ATTEMPTS,
       maxConcurrentLocalActivityExecutions: MAX_CONCURRENT_ATTEMPTS,
@@ -63,16 +66,5 @@ export class DeliveryWorkerService implements OnApplicationBootstrap, OnApplicat
     await this.running?.catch(() => undefined);
     await this.connection?.close();
     await this.httpDispatcher?.close();
-  }
-}
-
-/** Nest owns SIGINT/SIGTERM: the worker is shut down by the application's shutdown hooks. */
-function installRuntime(): void {
-  if (runtimeInstalled) return;
-  runtimeInstalled = true;
-  try {
-    Runtime.install({ shutdownSignals: [] });
-  } catch {
-    // Already installed by a test environment in this process.
   }
 }

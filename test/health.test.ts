@@ -1,0 +1,93 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Receiver } from './support/receiver.js';
+import { createDestination, deliveryReaches, uniqueId } from './support/fixtures.js';
+import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+
+describe('health and readiness', () => {
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await startTestApp();
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  /** Runs a statement on the server as an administrator, outside the application's pool. */
+  async function admin(statement: string): Promise<void> {
+    const url = new URL(app.config.databaseUrl!);
+    url.pathname = '/postgres';
+    const client = new pg.Client({ connectionString: url.toString() });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  }
+
+  it('answers /health without authentication', async () => {
+    const response = await fetch(`${app.baseUrl}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok' });
+  });
+
+  it('answers /ready 200 when the database and Temporal are reachable', async () => {
+    const response = await fetch(`${app.baseUrl}/ready`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: 'ok', details: { database: { status: 'up' }, temporal: { status: 'up' } } });
+  });
+
+  it('turns /ready 503 naming the database while it is unreachable, and 200 again when it returns', async () => {
+    const name = new URL(app.config.databaseUrl!).pathname.slice(1);
+    await admin(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+    await admin(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}'`);
+    try {
+      const down = await eventually(async () => {
+        const response = await fetch(`${app.baseUrl}/ready`);
+        return response.status === 503 ? ((await response.json()) as any) : undefined;
+      });
+      expect(down.message).toBe('not ready: database is down');
+      expect(down.details.temporal.status).toBe('up');
+    } finally {
+      await admin(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+    }
+    await eventually(async () => ((await fetch(`${app.baseUrl}/ready`)).status === 200 ? true : undefined));
+  });
+
+  it('serves the OpenAPI document and Swagger UI without authentication', async () => {
+    const document = (await (await fetch(`${app.baseUrl}/openapi.json`)).json()) as any;
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining(['/v1/destinations', '/v1/destinations/{id}', '/v1/clicks', '/v1/events', '/v1/deliveries', '/v1/deliveries/{event_id}', '/v1/deliveries/{event_id}/cancel', '/v1/deliveries/{event_id}/retry']),
+    );
+    expect((await fetch(`${app.baseUrl}/docs`)).status).toBe(200);
+  });
+
+  it('counts a sent and a failed delivery, their attempts and ingest latency in /metrics', async () => {
+    const metricValue = async (pattern: RegExp): Promise<number> => {
+      const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
+      return Number(pattern.exec(text)?.[1] ?? 0);
+    };
+    const sentBefore = await metricValue(/^xtracker_webhook_deliveries_total\{outcome="sent"\} (\d+)/m);
+    const failedBefore = await metricValue(/^xtracker_webhook_deliveries_total\{outcome="failed"\} (\d+)/m);
+    const fourxxBefore = await metricValue(/^xtracker_webhook_attempts_total\{status_class="4xx"\} (\d+)/m);
+
+    const receiver = (await Receiver.start()).replyWith(200, 404);
+    const destination = await createDestination(app, { url: `${receiver.url}/m`, event_map: { contact: 'Contact' } });
+    for (const expected of ['sent', 'failed']) {
+      const response = await app.request('POST', '/v1/events', { id: uniqueId('evt'), canonical: 'contact', uid: 'u-metrics' });
+      await deliveryReaches(app, response.body.deliveries[0].event_id, [expected]);
+    }
+    await app.request('DELETE', `/v1/destinations/${destination.id}`);
+    await receiver.close();
+
+    expect(await metricValue(/^xtracker_webhook_deliveries_total\{outcome="sent"\} (\d+)/m)).toBe(sentBefore + 1);
+    expect(await metricValue(/^xtracker_webhook_deliveries_total\{outcome="failed"\} (\d+)/m)).toBe(failedBefore + 1);
+    expect(await metricValue(/^xtracker_webhook_attempts_total\{status_class="4xx"\} (\d+)/m)).toBe(fourxxBefore + 1);
+    expect(await metricValue(/^xtracker_ingest_request_duration_seconds_count\{status_code="202"\} (\d+)/m)).toBeGreaterThanOrEqual(2);
+    const text = await (await fetch(`${app.baseUrl}/metrics`)).text();
+    expect(text).toContain('xtracker_webhook_attempt_duration_seconds_bucket');
+    expect(text).toMatch(/^temporal_/m);
+  });
+});
