@@ -72,7 +72,7 @@ export function createDeliveryActivities({ store, http, defaultTimeoutMs, metric
         response = await http.send({
           url: destination.url,
           method: destination.method,
-          headers: { ...destination.headers, ...signatureHeaders(eventId, destination.signingSecret, target.body, startedAtMs) },
+          headers: { ...destination.headers, ...signatureHeaders(eventId, [destination.signingSecret, destination.previousSigningSecret], target.body, startedAtMs) },
           body: target.body,
           timeoutMs: destination.timeoutMs ?? defaultTimeoutMs,
           signal: context.cancellationSignal,
@@ -184,12 +184,18 @@ function attemptStatusClass(outcome: AttemptOutcome, statusCode: number | undefi
   return outcome.kind === 'sent' ? '2xx' : (STATUS_CLASS_BY_ERROR[outcome.errorType] ?? 'network');
 }
 
-/** Standard Webhooks headers; the timestamp is per attempt, the id is the stable event_id. */
-function signatureHeaders(eventId: string, signingSecret: string, body: string, nowMs: number): Record<string, string> {
+/**
+ * Standard Webhooks headers; the timestamp is per attempt, the id is the stable event_id.
+ * During a secret rotation the signature header lists one signature per secret, space-separated.
+ */
+function signatureHeaders(eventId: string, secrets: Array<string | null>, body: string, nowMs: number): Record<string, string> {
   const timestamp = new Date(nowMs);
   return {
     'webhook-id': eventId,
     'webhook-timestamp': String(Math.floor(nowMs / 1000)),
-    'webhook-signature': new Webhook(signingSecret).sign(eventId, timestamp, body),
+    'webhook-signature': secrets
+      .filter((secret): secret is string => secret !== null)
+      .map((secret) => new Webhook(secret).sign(eventId, timestamp, body))
+      .join(' '),
   };
 }

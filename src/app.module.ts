@@ -13,6 +13,7 @@ import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { DeliveryWorkerModule } from './temporal/delivery-worker.module.js';
 import { TemporalModule } from './temporal/temporal.module.js';
+import type { HostResolver } from './url-policy/destination-url-policy.js';
 
 /** Which halves of the service this process runs: `npm run dev` runs both. */
 export interface AppRoles {
@@ -25,11 +26,13 @@ export interface AppModuleOptions {
   roles: AppRoles;
   /** The embedded PGlite accepts a single connection. */
   databasePoolSize?: number;
+  /** Replaces DNS for destination hosts; only tests set it. */
+  hostResolver?: HostResolver;
 }
 
 @Module({})
 export class AppModule {
-  static forRoot({ config, roles, databasePoolSize }: AppModuleOptions): DynamicModule {
+  static forRoot({ config, roles, databasePoolSize, hostResolver }: AppModuleOptions): DynamicModule {
     if (config.databaseUrl === undefined) throw new Error('DATABASE_URL was not resolved before the application was built');
     const api = roles.api
       ? [TemporalModule, HealthModule, DestinationsModule, ClicksModule, EventsModule, DeliveriesModule]
@@ -37,7 +40,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot(config),
+        ConfigModule.forRoot(config, hostResolver),
         LoggingModule,
         MetricsModule,
         DatabaseModule.forRoot({ url: config.databaseUrl, poolSize: databasePoolSize }),

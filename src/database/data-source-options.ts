@@ -5,9 +5,10 @@ import { Delivery } from '../deliveries/delivery.entity.js';
 import { Destination } from '../destinations/destination.entity.js';
 import { TrackedEvent } from '../events/event.entity.js';
 import { InitialSchema1764230400000 } from './migrations/1764230400000-initial-schema.js';
+import { SigningSecretRotation1764316800000 } from './migrations/1764316800000-signing-secret-rotation.js';
 
 export const ENTITIES = [Destination, Click, TrackedEvent, Delivery, DeliveryAttempt];
-export const MIGRATIONS = [InitialSchema1764230400000];
+export const MIGRATIONS = [InitialSchema1764230400000, SigningSecretRotation1764316800000];
 
 export interface DatabaseConnectionOptions {
   url: string;

@@ -13,6 +13,8 @@ export interface DeliveryTarget {
     headers: Record<string, string>;
     timeoutMs: number | null;
     signingSecret: string;
+    /** Set while a rotation's grace period runs: requests are signed with both secrets. */
+    previousSigningSecret: string | null;
     enabled: boolean;
     deleted: boolean;
   };
@@ -42,7 +44,8 @@ export class DeliveryStore {
   async loadTarget(eventId: string): Promise<DeliveryTarget | undefined> {
     const rows: Array<Record<string, unknown>> = await this.dataSource.query(
       `SELECT d.event_id, d.body, d.status,
-              t.url, t.method, t.headers, t.timeout_ms, t.signing_secret, t.enabled, t.deleted_at
+              t.url, t.method, t.headers, t.timeout_ms, t.signing_secret, t.enabled, t.deleted_at,
+              CASE WHEN t.previous_signing_secret_expires_at > now() THEN t.previous_signing_secret END AS previous_signing_secret
          FROM deliveries d JOIN destinations t ON t.id = d.destination_id
         WHERE d.event_id = $1`,
       [eventId],
@@ -59,6 +62,7 @@ export class DeliveryStore {
         headers: row.headers as Record<string, string>,
         timeoutMs: row.timeout_ms as number | null,
         signingSecret: row.signing_secret as string,
+        previousSigningSecret: row.previous_signing_secret as string | null,
         enabled: row.enabled as boolean,
         deleted: row.deleted_at !== null,
       },

@@ -54,6 +54,13 @@ export class Destination {
   @Column({ name: 'signing_secret', type: 'text' })
   signingSecret: string;
 
+  /** The secret replaced by the last rotation, still used to sign until the grace period ends. */
+  @Column({ name: 'previous_signing_secret', type: 'text', nullable: true })
+  previousSigningSecret: string | null;
+
+  @Column({ name: 'previous_signing_secret_expires_at', type: 'timestamptz', nullable: true })
+  previousSigningSecretExpiresAt: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -1,7 +1,7 @@
 import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { CreateDestinationDto, UpdateDestinationDto } from './dto/destination-request.dto.js';
-import { CreatedDestinationResponseDto, DestinationResponseDto } from './dto/destination-response.dto.js';
+import { CreatedDestinationResponseDto, DestinationResponseDto, RotatedSecretResponseDto } from './dto/destination-response.dto.js';
 import { DestinationsService } from './destinations.service.js';
 
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException('id must be a UUID') });
@@ -36,5 +36,11 @@ export class DestinationsController {
   @HttpCode(204)
   remove(@Param('id', uuid) id: string): Promise<void> {
     return this.destinations.remove(id);
+  }
+
+  @Post(':id/rotate-secret')
+  @HttpCode(200)
+  rotateSecret(@Param('id', uuid) id: string): Promise<RotatedSecretResponseDto> {
+    return this.destinations.rotateSecret(id);
   }
 }

@@ -7,7 +7,7 @@ import { DestinationUrlPolicy, UrlPolicyError } from '../url-policy/destination-
 import { Destination, type RetryPolicyOverrides } from './destination.entity.js';
 import { DestinationError, DestinationErrorCode } from './destination.errors.js';
 import type { CreateDestinationDto, UpdateDestinationDto } from './dto/destination-request.dto.js';
-import type { CreatedDestinationResponseDto, DestinationResponseDto } from './dto/destination-response.dto.js';
+import type { CreatedDestinationResponseDto, DestinationResponseDto, RotatedSecretResponseDto } from './dto/destination-response.dto.js';
 import { effectiveRetryPolicy, effectiveTimeoutMs } from './retry-policy.js';
 
 const MASKED_HEADER_VALUE = '********';
@@ -33,10 +33,24 @@ export class DestinationsService {
       enabled: dto.enabled ?? true,
       timeoutMs: dto.timeout_ms ?? null,
       retryPolicy,
-      signingSecret: `whsec_${randomBytes(SIGNING_SECRET_BYTES).toString('base64')}`,
+      signingSecret: newSigningSecret(),
     });
     const saved = await this.destinations.save(destination);
     return { ...this.toResponse(saved), signing_secret: saved.signingSecret };
+  }
+
+  /**
+   * Issues a new signing secret. Until the grace period ends, requests carry signatures with both
+   * the new and the previous secret, so the receiver can switch without rejecting anything.
+   */
+  async rotateSecret(id: string): Promise<RotatedSecretResponseDto> {
+    const destination = await this.findOrFail(id);
+    const expiresAt = new Date(Date.now() + this.config.signingSecretGracePeriodMs);
+    destination.previousSigningSecret = destination.signingSecret;
+    destination.previousSigningSecretExpiresAt = expiresAt;
+    destination.signingSecret = newSigningSecret();
+    await this.destinations.save(destination);
+    return { id, signing_secret: destination.signingSecret, previous_secret_expires_at: expiresAt.toISOString() };
   }
 
   async list(): Promise<DestinationResponseDto[]> {
@@ -120,4 +134,9 @@ export class DestinationsService {
       updated_at: destination.updatedAt.toISOString(),
     };
   }
+}
+
+/** Standard Webhooks secret: `whsec_` and base64 of random bytes. */
+function newSigningSecret(): string {
+  return `whsec_${randomBytes(SIGNING_SECRET_BYTES).toString('base64')}`;
 }

@@ -6,6 +6,8 @@ import type { Dispatcher } from 'undici';
 import { createDeliveryActivities } from '../../activities/index.js';
 import { createWebhookDispatcher, WebhookHttpClient } from '../../activities/webhook-http-client.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { HOST_RESOLVER } from '../config/config.module.js';
+import type { HostResolver } from '../url-policy/destination-url-policy.js';
 import { DeliveryStore } from '../deliveries/delivery.store.js';
 import { rootLogger } from '../logging/root-logger.js';
 import { prometheusDeliveryMetrics } from '../metrics/delivery-metrics.js';
@@ -28,6 +30,7 @@ export class DeliveryWorkerService implements OnApplicationBootstrap, OnApplicat
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(HOST_RESOLVER) private readonly hostResolver: HostResolver,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -37,7 +40,7 @@ export class DeliveryWorkerService implements OnApplicationBootstrap, OnApplicat
     const registered = await ensureDeliverySearchAttributes(this.connection, namespace);
     if (registered.length > 0) this.logger.log(`registered search attributes: ${registered.join(', ')}`);
 
-    this.httpDispatcher = createWebhookDispatcher({ allowedCidrs: this.config.allowedCidrs });
+    this.httpDispatcher = createWebhookDispatcher({ allowedCidrs: this.config.allowedCidrs, resolver: this.hostResolver });
     this.worker = await Worker.create({
       connection: this.connection,
       namespace,

@@ -20,6 +20,8 @@ export type ReceiverReply =
  */
 export class Receiver {
   readonly requests: ReceivedRequest[] = [];
+  /** TCP connections accepted, whether or not a request followed. */
+  connections = 0;
   private readonly sockets = new Set<Socket>();
   private replies: ReceiverReply[] = [{ status: 200 }];
 
@@ -30,6 +32,7 @@ export class Receiver {
     const receiver = new Receiver(server);
     server.on('request', (request, response) => void receiver.handle(request, response));
     server.on('connection', (socket) => {
+      receiver.connections += 1;
       receiver.sockets.add(socket);
       socket.on('close', () => receiver.sockets.delete(socket));
     });

@@ -7,6 +7,7 @@ import { getDataSourceToken } from '@nestjs/typeorm';
 import { inject } from 'vitest';
 import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
 import { createHttpApp } from '../../src/http-app.js';
+import type { HostResolver } from '../../src/url-policy/destination-url-policy.js';
 import { createTestDatabase } from './test-database.js';
 
 export interface TestApp {
@@ -30,7 +31,7 @@ export interface ApiResponse {
  * The real service (API + worker in one process, as `npm run dev` runs it) against the suite's
  * PostgreSQL and Temporal server, on its own task queue so test files never share workers.
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, hostResolver?: HostResolver): Promise<TestApp> {
   const apiKey = `test_${randomBytes(16).toString('hex')}`;
   const database = await createTestDatabase();
   const config = loadConfig(
@@ -47,7 +48,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     },
     { process: 'api' },
   );
-  const app: INestApplication = await createHttpApp({ config, roles: { api: true, worker: true } });
+  const app: INestApplication = await createHttpApp({ config, roles: { api: true, worker: true }, hostResolver });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;

@@ -29,3 +29,10 @@ export class CreatedDestinationResponseDto extends DestinationResponseDto {
   @ApiPropertyOptional({ example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', description: 'returned on create only' })
   signing_secret: string;
 }
+
+export class RotatedSecretResponseDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }) signing_secret: string;
+  @ApiProperty({ description: 'until then requests are signed with both the new and the previous secret' })
+  previous_secret_expires_at: string;
+}
