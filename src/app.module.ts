@@ -1,7 +1,9 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { ClicksModule } from './clicks/clicks.module.js';
 import { ApiKeyGuard } from './common/api-key.guard.js';
+import { ApiRateLimitGuard } from './common/api-rate-limit.guard.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -35,7 +37,18 @@ export class AppModule {
   static forRoot({ config, roles, databasePoolSize, hostResolver }: AppModuleOptions): DynamicModule {
     if (config.databaseUrl === undefined) throw new Error('DATABASE_URL was not resolved before the application was built');
     const api = roles.api
-      ? [TemporalModule, HealthModule, DestinationsModule, ClicksModule, EventsModule, DeliveriesModule]
+      ? [
+          TemporalModule,
+          HealthModule,
+          DestinationsModule,
+          ClicksModule,
+          EventsModule,
+          DeliveriesModule,
+          ThrottlerModule.forRoot({
+            throttlers: [{ ttl: 60_000, limit: config.rateLimitPerMinute }],
+            skipIf: () => config.rateLimitPerMinute === 0,
+          }),
+        ]
       : [];
     return {
       module: AppModule,
@@ -47,7 +60,13 @@ export class AppModule {
         ...api,
         ...(roles.worker ? [DeliveryWorkerModule] : []),
       ],
-      providers: roles.api ? [{ provide: APP_GUARD, useClass: ApiKeyGuard }] : [],
+      // Authentication runs first, so unauthenticated floods are refused before they count against a key.
+      providers: roles.api
+        ? [
+            { provide: APP_GUARD, useClass: ApiKeyGuard },
+            { provide: APP_GUARD, useClass: ApiRateLimitGuard },
+          ]
+        : [],
     };
   }
 }

@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
@@ -24,6 +25,12 @@ export async function createHttpApp(options: AppModuleOptions): Promise<INestApp
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
   app.disable('x-powered-by');
+  // Security headers everywhere; Swagger UI needs its inline scripts, so /docs goes without a CSP.
+  const secured = helmet();
+  const securedWithoutCsp = helmet({ contentSecurityPolicy: false });
+  app.use((request: { path: string }, response: unknown, next: () => void) =>
+    (request.path.startsWith('/docs') ? securedWithoutCsp : secured)(request as never, response as never, next),
+  );
 
   if (!options.roles.api) return app;
   const document = SwaggerModule.createDocument(

@@ -154,3 +154,31 @@ describe('signatures and secrets', () => {
     await app.request('DELETE', `/v1/destinations/${destination.id}`);
   });
 });
+
+describe('API hardening', () => {
+  let app: TestApp;
+
+  beforeAll(async () => {
+    app = await startTestApp({ RATE_LIMIT_PER_MINUTE: '3' });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('answers 429 with Retry-After once a key exceeds its per-minute limit, and never limits /health', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) statuses.push((await app.request('GET', '/v1/destinations')).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const limited = await app.request('GET', '/v1/destinations');
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    for (let i = 0; i < 5; i++) expect((await fetch(`${app.baseUrl}/health`)).status).toBe(200);
+  });
+
+  it('sends security headers and no X-Powered-By', async () => {
+    const response = await fetch(`${app.baseUrl}/health`);
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(response.headers.get('x-powered-by')).toBeNull();
+  });
+});

@@ -30,6 +30,8 @@ export interface AppConfig {
   delivery: DeliveryDefaults;
   /** How long the previous signing secret keeps signing after a rotation. */
   signingSecretGracePeriodMs: number;
+  /** Requests per minute per API key on /v1 routes; 0 turns the limit off. */
+  rateLimitPerMinute: number;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -106,6 +108,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     maxAgeMs: integer('RETRY_MAX_AGE_MS', 259_200_000, 1_000),
     timeoutMs: integer('DELIVERY_TIMEOUT_MS', 15_000, 100, 300_000),
   };
+  const rateLimitPerMinute = integer('RATE_LIMIT_PER_MINUTE', 6000, 0);
   const signingSecretGracePeriodMs = integer('SIGNING_SECRET_GRACE_PERIOD_MS', 86_400_000, 0, 30 * 86_400_000);
   if (delivery.maxIntervalMs < delivery.initialIntervalMs) {
     problems.push('RETRY_MAX_INTERVAL_MS must not be smaller than RETRY_INITIAL_INTERVAL_MS');
@@ -132,5 +135,6 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     allowedCidrs,
     delivery,
     signingSecretGracePeriodMs,
+    rateLimitPerMinute,
   };
 }

@@ -182,6 +182,13 @@ async function startSdkServer(settings: ServerSettings): Promise<EmbeddedTempora
       namespace,
       searchAttributes: DELIVERY_SEARCH_ATTRIBUTES,
     },
+  }).catch((error: unknown) => {
+    // The SDK's message is a download error; say what the developer can do about it.
+    throw new Error(
+      `Could not start a Temporal dev server: no Temporal CLI found and the SDK download failed. ` +
+        `Set TEMPORAL_CLI_PATH to a temporal binary, or TEMPORAL_ADDRESS to a running server.`,
+      { cause: error },
+    );
   });
   const uiUrl = uiPort !== undefined ? `http://${HOST}:${uiPort}` : undefined;
   log(`Temporal dev server ready at ${env.address}${uiUrl !== undefined ? `, Web UI ${uiUrl}` : ''}`);

@@ -44,6 +44,7 @@ export async function startTestApp(env: Record<string, string> = {}, hostResolve
       RETRY_INITIAL_INTERVAL_MS: '200',
       RETRY_MAX_INTERVAL_MS: '1000',
       DELIVERY_TIMEOUT_MS: '5000',
+      RATE_LIMIT_PER_MINUTE: '0',
       ...env,
     },
     { process: 'api' },
