@@ -1,5 +1,6 @@
-import { Body, Controller, Post, Res } from '@nestjs/common';
+import { Body, Controller, HttpStatus, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors.js';
 import type { Response } from 'express';
 import { ClicksService } from './clicks.service.js';
 import { ClickResponseDto, RecordClickDto } from './dto/click.dto.js';
@@ -7,6 +8,7 @@ import { ClickResponseDto, RecordClickDto } from './dto/click.dto.js';
 @ApiTags('clicks')
 @ApiBearerAuth()
 @Controller('v1/clicks')
+@ApiErrors(HttpStatus.PAYLOAD_TOO_LARGE)
 export class ClicksController {
   constructor(private readonly clicks: ClicksService) {}
 

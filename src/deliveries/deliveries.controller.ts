@@ -1,5 +1,6 @@
-import { BadRequestException, Controller, Get, HttpCode, Param, Post, Query, type PipeTransform } from '@nestjs/common';
+import { BadRequestException, Controller, HttpStatus, Get, HttpCode, Param, Post, Query, type PipeTransform } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors.js';
 import { DeliveriesService } from './deliveries.service.js';
 import { DeliveryControlService } from './delivery-control.service.js';
 import { DeliveryActionResponseDto, DeliveryDetailDto } from './dto/delivery-response.dto.js';
@@ -17,6 +18,7 @@ class ParseEventIdPipe implements PipeTransform<string, string> {
 @ApiTags('deliveries')
 @ApiBearerAuth()
 @Controller('v1/deliveries')
+@ApiErrors(HttpStatus.NOT_FOUND, HttpStatus.CONFLICT, HttpStatus.SERVICE_UNAVAILABLE)
 export class DeliveriesController {
   constructor(
     private readonly deliveries: DeliveriesService,

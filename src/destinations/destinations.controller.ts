@@ -1,5 +1,6 @@
-import { BadRequestException, Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
+import { BadRequestException, Body, HttpStatus, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors.js';
 import { CreateDestinationDto, UpdateDestinationDto } from './dto/destination-request.dto.js';
 import { CreatedDestinationResponseDto, DestinationResponseDto, RotatedSecretResponseDto } from './dto/destination-response.dto.js';
 import { DestinationsService } from './destinations.service.js';
@@ -9,6 +10,7 @@ const uuid = new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException
 @ApiTags('destinations')
 @ApiBearerAuth()
 @Controller('v1/destinations')
+@ApiErrors(HttpStatus.NOT_FOUND, HttpStatus.PAYLOAD_TOO_LARGE)
 export class DestinationsController {
   constructor(private readonly destinations: DestinationsService) {}
 

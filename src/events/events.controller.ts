@@ -1,5 +1,6 @@
-import { Body, Controller, Headers, HttpCode, Post, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, HttpStatus, Post, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/api-errors.js';
 import { IngestEventDto, IngestEventResponseDto } from './dto/event.dto.js';
 import { IngestLatencyInterceptor } from '../metrics/ingest-latency.interceptor.js';
 import { EventsService } from './events.service.js';
@@ -8,6 +9,7 @@ import { EventsService } from './events.service.js';
 @ApiBearerAuth()
 @Controller('v1/events')
 @UseInterceptors(IngestLatencyInterceptor)
+@ApiErrors(HttpStatus.CONFLICT, HttpStatus.PAYLOAD_TOO_LARGE, HttpStatus.SERVICE_UNAVAILABLE)
 export class EventsController {
   constructor(private readonly events: EventsService) {}
 

@@ -124,8 +124,8 @@ async function startCliServer(cli: string, settings: ServerSettings): Promise<Em
 }
 
 /**
- * Polls until the frontend accepts connections and knows the namespace: the CLI opens its
- * port before it has registered the namespaces passed on the command line.
+ * Polls until the frontend accepts connections and knows the namespace: the caller's first
+ * act is to start workflows there, so "port open" alone is not ready enough.
  */
 async function waitUntilReady(
   address: string,
@@ -183,9 +183,10 @@ async function startSdkServer(settings: ServerSettings): Promise<EmbeddedTempora
       searchAttributes: DELIVERY_SEARCH_ATTRIBUTES,
     },
   }).catch((error: unknown) => {
-    // The SDK's message is a download error; say what the developer can do about it.
+    // Offline, the SDK only reports a failed download; say what the developer can do about it.
+    const reason = error instanceof Error ? error.message : String(error);
     throw new Error(
-      `Could not start a Temporal dev server: no Temporal CLI found and the SDK download failed. ` +
+      `No Temporal CLI found and the SDK's dev server did not start (${reason}). ` +
         `Set TEMPORAL_CLI_PATH to a temporal binary, or TEMPORAL_ADDRESS to a running server.`,
       { cause: error },
     );

@@ -1,0 +1,24 @@
+import { applyDecorators, HttpStatus } from '@nestjs/common';
+import { ApiProperty, ApiResponse } from '@nestjs/swagger';
+
+/** The body of every error answer. */
+export class ErrorResponseDto {
+  @ApiProperty({ example: 400 }) statusCode: number;
+  @ApiProperty({ example: 'canonical must be one of: contact, subscribed, registration, deposit' }) message: string;
+}
+
+const DESCRIPTIONS: Partial<Record<HttpStatus, string>> = {
+  [HttpStatus.BAD_REQUEST]: 'bad input: the message names the field and the problem',
+  [HttpStatus.UNAUTHORIZED]: 'missing or invalid bearer API key',
+  [HttpStatus.NOT_FOUND]: 'no such resource',
+  [HttpStatus.CONFLICT]: 'the request conflicts with the current state (named in the message)',
+  [HttpStatus.PAYLOAD_TOO_LARGE]: 'request body over 256 KiB',
+  [HttpStatus.TOO_MANY_REQUESTS]: 'per-key rate limit exceeded; see Retry-After',
+  [HttpStatus.SERVICE_UNAVAILABLE]: 'database or Temporal unavailable; retry after Retry-After seconds',
+};
+
+/** Documents the error answers of a /v1 route: the common ones plus those given. */
+export function ApiErrors(...statuses: HttpStatus[]): MethodDecorator & ClassDecorator {
+  const all = [HttpStatus.BAD_REQUEST, HttpStatus.UNAUTHORIZED, HttpStatus.TOO_MANY_REQUESTS, ...statuses];
+  return applyDecorators(...all.map((status) => ApiResponse({ status, description: DESCRIPTIONS[status], type: ErrorResponseDto })));
+}
