@@ -17,6 +17,7 @@ import { workflowCodeOptions } from './workflow-code.js';
 
 /** Worker slots for concurrent HTTP attempts; retrying deliveries waiting in backoff hold none. */
 const MAX_CONCURRENT_ATTEMPTS = 200;
+const SHUTDOWN_GRACE = '20 seconds';
 
 /** Runs the Temporal worker that executes delivery workflows and their send activity. */
 @Injectable()
@@ -57,6 +58,8 @@ export class DeliveryWorkerService implements OnApplicationBootstrap, OnApplicat
       maxConcurrentLocalActivityExecutions: MAX_CONCURRENT_ATTEMPTS,
       // Heartbeats carry cancellations: flush them within a second so a cancel aborts a hanging attempt promptly.
       maxHeartbeatThrottleInterval: '1 second',
+      // On SIGTERM an attempt in flight may finish (at most one attempt timeout) before it is cancelled and retried elsewhere.
+      shutdownGraceTime: SHUTDOWN_GRACE,
       defaultHeartbeatThrottleInterval: '1 second',
     });
     this.running = this.worker.run();
