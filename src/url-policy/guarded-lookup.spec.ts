@@ -77,6 +77,35 @@ describe('createGuardedLookup', () => {
   });
 });
 
+describe('createGuardedLookup at connect time, for every forbidden address form', () => {
+  it.each([
+    ['127.0.0.1', 'loopback'],
+    ['0.0.0.0', 'unspecified'],
+    ['::', 'unspecified'],
+    ['::1', 'loopback'],
+    ['::ffff:127.0.0.1', 'loopback'],
+    ['::ffff:7f00:1', 'loopback'],
+    ['10.0.0.1', 'private'],
+    ['172.16.0.1', 'private'],
+    ['192.168.1.1', 'private'],
+    ['169.254.169.254', 'link-local'],
+    ['100.64.0.1', 'carrier-grade NAT'],
+    ['224.0.0.1', 'multicast'],
+    ['255.255.255.255', 'broadcast'],
+    ['240.0.0.1', 'reserved'],
+    ['fc00::1', 'unique-local'],
+    ['fe80::1', 'link-local'],
+    ['64:ff9b::a00:1', 'private'],
+    ['64:ff9b::7f00:1', 'loopback'],
+    ['2002:7f00:1::', '6to4'],
+  ])('refuses a name resolving to %s before any connection', async (address, reason) => {
+    const { error } = await lookupWith(resolverOf([address]), { all: true });
+
+    expect(error?.code).toBe(NON_PUBLIC_ADDRESS_CODE);
+    expect(error?.message).toContain(reason);
+  });
+});
+
 describe('createGuardedConnector', () => {
   it('refuses an IPv6 literal without calling the resolver or dialling', async () => {
     let resolverCalls = 0;

@@ -1,0 +1,25 @@
+# XTRACKER Webhooks: one image for the API, the worker and migrations (the command picks the role).
+#   API (default):  node dist/src/main.js
+#   worker:         node dist/src/worker.js
+#   migrations:     node dist/src/migrate.js
+
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+# Dependencies first, so a source change does not reinstall them.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+# Compiles to dist/ and pre-bundles the workflow code, so workers start without bundling at boot.
+RUN npm run build
+
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production
+WORKDIR /app
+COPY package.json package-lock.json ./
+# Production dependencies only: no compiler, test tools or the Temporal test server in the image.
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# The app only reads its files; running unprivileged limits what a compromise could change.
+USER node
+EXPOSE 3000
+CMD ["node", "--enable-source-maps", "dist/src/main.js"]
