@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Receiver } from './support/receiver.js';
-import { createDestination, deliveryReaches, uniqueId } from './support/fixtures.js';
+import { UndispatchedDeliverySweeper } from '../src/deliveries/undispatched-delivery-sweeper.js';
+import { createDestination, deliveryReaches, getDelivery, uniqueId } from './support/fixtures.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 describe('event ingest', () => {
@@ -149,5 +150,43 @@ describe('clicks', () => {
     const response = await app.request('POST', '/v1/clicks', body);
     expect(response.status).toBe(400);
     expect(response.body.message).toContain(message);
+  });
+});
+
+describe('dispatch sweeper', () => {
+  let app: TestApp;
+  let receiver: Receiver;
+  beforeAll(async () => {
+    app = await startTestApp();
+    receiver = await Receiver.start();
+  });
+  afterAll(async () => {
+    await receiver?.close();
+    await app?.close();
+  });
+
+  it('starts the workflow of a delivery stored but never dispatched, and leaves fresh ones to their request', async () => {
+    const destination = await createDestination(app, { url: `${receiver.url}/swept`, event_map: { contact: 'Lead' } });
+    const [event] = await app.dataSource.query(
+      `INSERT INTO events (idempotency_key, fingerprint, canonical, uid, occurred_at_ms, data) VALUES ($1, 'f', 'contact', 'u-swept', 1765432100000, '{}') RETURNING id`,
+      [uniqueId('evt')],
+    );
+    const stale = 'a'.repeat(32);
+    const fresh = 'b'.repeat(32);
+    for (const [eventId, age] of [[stale, '1 minute'], [fresh, '0 seconds']]) {
+      await app.dataSource.query(
+        `INSERT INTO deliveries (event_id, source_event_id, destination_id, canonical, target_event, body, status, workflow_id, created_at)
+         VALUES ($1, $2, $3, 'contact', 'Lead', $4, 'pending', $5, now() - $6::interval)`,
+        [eventId, event.id, destination.id, JSON.stringify({ event: 'Lead', event_id: eventId }), `delivery-${eventId}`, age],
+      );
+    }
+
+    const found = await app.nest.get(UndispatchedDeliverySweeper).sweep();
+
+    expect(found).toBe(1);
+    await deliveryReaches(app, stale, ['sent']);
+    expect(receiver.bodiesFor(stale)).toHaveLength(1);
+    expect((await getDelivery(app, fresh)).status).toBe('pending');
+    expect(receiver.bodiesFor(fresh)).toHaveLength(0);
   });
 });

@@ -11,6 +11,7 @@ import type { HostResolver } from '../../src/url-policy/destination-url-policy.j
 import { createTestDatabase } from './test-database.js';
 
 export interface TestApp {
+  nest: INestApplication;
   baseUrl: string;
   apiKey: string;
   config: AppConfig;
@@ -57,6 +58,7 @@ export async function startTestApp(env: Record<string, string> = {}, hostResolve
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
 
   return {
+    nest: app,
     baseUrl,
     apiKey,
     config,
