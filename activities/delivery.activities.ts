@@ -85,15 +85,18 @@ export function createDeliveryActivities({ store, http, defaultTimeoutMs, metric
         clearInterval(heartbeats);
       }
       const finishedAtMs = now();
+      const attemptFacts = {
+        eventId,
+        workflowRunId: workflowExecution?.runId ?? 'none',
+        attempt,
+        startedAt: new Date(startedAtMs),
+        durationMs: finishedAtMs - startedAtMs,
+      };
       if (cancelled) {
-        metrics.attempt('cancelled', finishedAtMs - startedAtMs);
+        metrics.attempt('cancelled', attemptFacts.durationMs);
         log.info('attempt aborted by a cancellation');
         await store.recordAttempt({
-          eventId,
-          workflowRunId: workflowExecution?.runId ?? 'none',
-          attempt,
-          startedAt: new Date(startedAtMs),
-          durationMs: finishedAtMs - startedAtMs,
+          ...attemptFacts,
           statusCode: null,
           error: 'Cancelled: the attempt was aborted by a cancellation',
           responseBody: null,
@@ -111,11 +114,7 @@ export function createDeliveryActivities({ store, http, defaultTimeoutMs, metric
       const lastAttempt = backoff.maxAttempts > 0 && attempt >= backoff.maxAttempts;
 
       await store.recordAttempt({
-        eventId,
-        workflowRunId: workflowExecution?.runId ?? 'none',
-        attempt,
-        startedAt: new Date(startedAtMs),
-        durationMs: finishedAtMs - startedAtMs,
+        ...attemptFacts,
         statusCode: response?.statusCode ?? null,
         error: outcome.kind === 'sent' ? null : `${outcome.errorType}: ${outcome.reason}`,
         responseBody: response?.bodyExcerpt ?? null,
@@ -124,9 +123,9 @@ export function createDeliveryActivities({ store, http, defaultTimeoutMs, metric
       });
 
       const statusClass = attemptStatusClass(outcome, response?.statusCode);
-      metrics.attempt(statusClass, finishedAtMs - startedAtMs);
+      metrics.attempt(statusClass, attemptFacts.durationMs);
       log.info(
-        { status_code: response?.statusCode ?? null, duration_ms: finishedAtMs - startedAtMs, outcome: outcome.kind, host: new URL(destination.url).host },
+        { status_code: response?.statusCode ?? null, duration_ms: attemptFacts.durationMs, outcome: outcome.kind, host: new URL(destination.url).host },
         outcome.kind === 'sent' ? 'webhook accepted' : outcome.reason,
       );
       if (outcome.kind === 'sent') {

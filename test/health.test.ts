@@ -1,6 +1,6 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Receiver } from './support/receiver.js';
+import { admin as adminQuery } from './support/test-database.js';
 import { createDestination, deliveryReaches, uniqueId } from './support/fixtures.js';
 import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
@@ -14,18 +14,7 @@ describe('health and readiness', () => {
     await app?.close();
   });
 
-  /** Runs a statement on the server as an administrator, outside the application's pool. */
-  async function admin(statement: string): Promise<void> {
-    const url = new URL(app.config.databaseUrl!);
-    url.pathname = '/postgres';
-    const client = new pg.Client({ connectionString: url.toString() });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  }
+  const admin = (statement: string) => adminQuery(new URL(app.config.databaseUrl!), statement);
 
   it('answers /health without authentication', async () => {
     const response = await fetch(`${app.baseUrl}/health`);

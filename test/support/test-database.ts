@@ -24,7 +24,8 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
-async function admin(server: URL, statement: string): Promise<void> {
+/** Runs one statement as an administrator on the server of `server`, outside any application pool. */
+export async function admin(server: URL, statement: string): Promise<void> {
   const url = new URL(server);
   url.pathname = '/postgres';
   const client = new pg.Client({ connectionString: url.toString() });
