@@ -3,10 +3,10 @@ import { Logger } from '@nestjs/common';
 import { loadConfigOrExit, warnAboutAllowedCidrs } from './config/boot.js';
 import { createHttpApp } from './http-app.js';
 
-/** Production worker process: runs delivery workflows and sends the webhooks; serves only /metrics on PORT. */
+/** Production worker process: runs delivery workflows and sends the webhooks; serves only /metrics, on METRICS_PORT. */
 const config = loadConfigOrExit({ process: 'worker' });
 warnAboutAllowedCidrs(config, (message) => new Logger('Worker').warn(message));
 const app = await createHttpApp({ config, roles: { api: false, worker: true } });
 app.enableShutdownHooks();
-await app.listen(config.port);
-new Logger('Worker').log(`worker metrics on port ${config.port} (/metrics)`);
+await app.listen(config.metricsPort);
+new Logger('Worker').log(`worker metrics on port ${config.metricsPort} (/metrics)`);

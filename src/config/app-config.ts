@@ -16,6 +16,8 @@ export interface DeliveryDefaults {
 
 export interface AppConfig {
   port: number;
+  /** Port of a production worker's /metrics endpoint (the API serves /metrics on `port`). */
+  metricsPort: number;
   /** Unset only in `npm run dev`, which then provides an embedded PGlite. */
   databaseUrl: string | undefined;
   temporal: {
@@ -76,6 +78,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
   };
 
   const port = integer('PORT', 3000, 0, 65535);
+  const metricsPort = integer('METRICS_PORT', 9464, 0, 65535);
   const databaseUrl = text('DATABASE_URL');
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push('DATABASE_URL must be a postgres:// or postgresql:// connection string');
@@ -124,6 +127,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
 
   return {
     port,
+    metricsPort,
     databaseUrl,
     temporal: {
       address,

@@ -36,7 +36,6 @@ describe('startEmbeddedTemporal', () => {
 
   it('runs a headless dev server with the delivery search attributes, and stops it', async () => {
     tempDir = await mkdtemp(join(tmpdir(), 'xtracker-temporal-'));
-    const logs: string[] = [];
     server = await startEmbeddedTemporal({
       projectRoot,
       cliPath: process.env.TEMPORAL_CLI_PATH,
@@ -45,7 +44,7 @@ describe('startEmbeddedTemporal', () => {
       ui: false,
       // A nested folder proves the server creates it.
       dbFile: join(tempDir, 'state', 'temporal.sqlite'),
-      log: (message) => logs.push(message),
+      log: () => undefined,
     });
     expect(server.uiUrl).toBeUndefined();
     expect(server.address).toMatch(/^127\.0\.0\.1:\d+$/);

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
+import { findFreePort } from '../common/free-port.js';
 import { DELIVERY_SEARCH_ATTRIBUTES } from './search-attributes.js';
 import { locateTemporalCli } from './temporal-cli.js';
 
@@ -194,20 +194,4 @@ async function startSdkServer(settings: ServerSettings): Promise<EmbeddedTempora
   const uiUrl = uiPort !== undefined ? `http://${HOST}:${uiPort}` : undefined;
   log(`Temporal dev server ready at ${env.address}${uiUrl !== undefined ? `, Web UI ${uiUrl}` : ''}`);
   return { address: env.address, uiUrl, stop: () => env.teardown() };
-}
-
-/**
- * Asks the OS for a free port. Another process could take it before the server binds it;
- * that window is tiny and the failure is loud (the server exits, we report its stderr).
- */
-async function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, HOST, () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      probe.close(() => (port > 0 ? resolve(port) : reject(new Error('could not determine a free port'))));
-    });
-  });
 }
