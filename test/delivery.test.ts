@@ -156,4 +156,14 @@ describe('webhook delivery to a real receiver', () => {
     await eventually(() => (receiver.requests.length === 2 ? true : undefined));
     await receiver.close();
   });
+
+  it('keeps only the first 16 KiB of a large response body on the attempt', async () => {
+    const { receiver } = await freshReceiver({ status: 500, body: 'x'.repeat(40 * 1024) }, 200);
+    const eventId = await ingest({ id: uniqueId('evt'), canonical: 'contact', uid: uniqueId('uid') });
+
+    const delivery = await deliveryReaches(app, eventId, ['sent']);
+    expect(delivery.attempts[0].status_code).toBe(500);
+    expect(delivery.attempts[0].response_body).toHaveLength(16 * 1024);
+    await receiver.close();
+  });
 });
