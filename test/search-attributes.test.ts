@@ -11,7 +11,8 @@ describe('search attribute registration at worker start', () => {
   beforeAll(async () => {
     connection = await NativeConnection.connect({ address: inject('temporalAddress') });
     // A namespace of its own: the suite's server already has the attributes on "default".
-    await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: 86_400 } });
+    // protobufjs takes a plain number where the generated typings ask for a Long.
+    await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: 86_400 as never } });
   });
   afterAll(async () => {
     await connection?.close();
