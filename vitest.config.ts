@@ -1,5 +1,5 @@
 import swc from 'unplugin-swc';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   // SWC instead of esbuild: Nest's dependency injection needs emitted decorator metadata.
@@ -18,10 +18,26 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
+          // The fault suite has its own project: it builds and spawns whole processes (`npm run test:faults`).
+          exclude: [...configDefaults.exclude, 'test/faults/**'],
           // A real PostgreSQL database and a real Temporal dev server for the whole run.
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.test.ts'],
+          // Builds dist when stale; each scenario runs the built API, worker and a Temporal dev server.
+          globalSetup: ['test/faults/support/global-setup.ts'],
+          // One scenario at a time: each one kills and restarts processes and measures recovery.
+          fileParallelism: false,
+          // Ceilings for a busy 2-core machine, not expectations: the whole suite takes a few minutes.
+          testTimeout: 600_000,
+          hookTimeout: 180_000,
         },
       },
     ],

@@ -2,14 +2,17 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Webhook } from 'standardwebhooks';
 import type { Logger } from 'pino';
-import type { DeliveryStore } from '../src/deliveries/delivery.store.js';
+import type { AttemptRecord, DeliveryStore } from '../src/deliveries/delivery.store.js';
 import type { DeliveryMetrics } from '../src/metrics/delivery-metrics.js';
 import { classifySendError, classifyStatusCode, type AttemptOutcome } from './attempt-outcome.js';
+import { retryWhileDatabaseUnavailable } from './database-retry.js';
 import { parseRetryAfterMs } from './retry-after.js';
 import type { WebhookHttpClient, WebhookResponse } from './webhook-http-client.js';
 
 /** How often a slow attempt tells Temporal it is alive, which is also how it learns of a cancel. */
 export const HEARTBEAT_INTERVAL_MS = 1000;
+/** Recording an attempt stops retrying this long before the attempt's start-to-close timeout. */
+const RECORD_DEADLINE_MARGIN_MS = 1000;
 
 export interface DeliveryActivityDependencies {
   store: DeliveryStore;
@@ -50,8 +53,19 @@ export function createDeliveryActivities({ store, http, defaultTimeoutMs, metric
      */
     async sendWebhook({ eventId, backoff }: SendWebhookInput): Promise<void> {
       const context = Context.current();
-      const { attempt, workflowExecution, scheduledTimestampMs, scheduleToCloseTimeoutMs } = context.info;
+      const { attempt, workflowExecution, scheduledTimestampMs, scheduleToCloseTimeoutMs, startToCloseTimeoutMs } = context.info;
+      const activityStartedAtMs = now();
       const log = logger.child({ event_id: eventId, attempt });
+      // Once the request went out, its outcome must reach the database even while PostgreSQL blinks:
+      // failing the activity instead would lose the outcome and make Temporal send the webhook again.
+      // The record is idempotent per (event, run, attempt), so a retry never counts it twice.
+      const recordAttempt = (record: AttemptRecord) =>
+        retryWhileDatabaseUnavailable(() => store.recordAttempt(record), {
+          deadlineMs: activityStartedAtMs + startToCloseTimeoutMs - RECORD_DEADLINE_MARGIN_MS,
+          heartbeat: () => context.heartbeat(),
+          onRetry: (error) => log.warn({ err: error }, 'database unavailable while recording the attempt; retrying'),
+          now,
+        });
       const target = await store.loadTarget(eventId);
       if (!target) throw ApplicationFailure.nonRetryable(`delivery ${eventId} does not exist`, 'DeliveryNotFound');
       // A previous attempt was acknowledged but its completion never reached Temporal: do not send twice.
@@ -95,7 +109,7 @@ export function createDeliveryActivities({ store, http, defaultTimeoutMs, metric
       if (cancelled) {
         metrics.attempt('cancelled', attemptFacts.durationMs);
         log.info('attempt aborted by a cancellation');
-        await store.recordAttempt({
+        await recordAttempt({
           ...attemptFacts,
           statusCode: null,
           error: 'Cancelled: the attempt was aborted by a cancellation',
@@ -113,7 +127,7 @@ export function createDeliveryActivities({ store, http, defaultTimeoutMs, metric
           : undefined;
       const lastAttempt = backoff.maxAttempts > 0 && attempt >= backoff.maxAttempts;
 
-      await store.recordAttempt({
+      await recordAttempt({
         ...attemptFacts,
         statusCode: response?.statusCode ?? null,
         error: outcome.kind === 'sent' ? null : `${outcome.errorType}: ${outcome.reason}`,
