@@ -59,6 +59,9 @@ export function toDeliveryDispatch(
 @Injectable()
 export class DeliveryDispatcher {
   private readonly logger = new Logger(DeliveryDispatcher.name);
+  /** Dispatched deliveries waiting for the next `dispatched_at` UPDATE, and whether one is in flight. */
+  private readonly pendingMarks: Array<{ eventIds: string[]; resolve: () => void; reject: (error: unknown) => void }> = [];
+  private marking = false;
 
   constructor(
     @Inject(Client) private readonly temporal: Client,
@@ -70,12 +73,7 @@ export class DeliveryDispatcher {
     if (dispatches.length === 0) return;
     const results = await Promise.allSettled(dispatches.map((dispatch) => this.start(dispatch, 'first')));
     const started = dispatches.filter((_, index) => results[index]!.status === 'fulfilled').map((d) => d.eventId);
-    if (started.length > 0) {
-      await this.dataSource.query(
-        `UPDATE deliveries SET dispatched_at = now() WHERE event_id = ANY($1) AND dispatched_at IS NULL`,
-        [started],
-      );
-    }
+    if (started.length > 0) await this.markDispatched(started);
     const failed = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed.length > 0) {
       this.logger.warn(`${failed.length} of ${dispatches.length} delivery workflows could not be started: ${String(failed[0]!.reason)}`);
@@ -83,6 +81,38 @@ export class DeliveryDispatcher {
         DeliveryErrorCode.DispatchUnavailable,
         'Temporal is unavailable: the event is stored but not yet dispatched; send it again with the same id',
       );
+    }
+  }
+
+  /**
+   * Records that these deliveries' workflows were started. Requests that finish their starts while
+   * an UPDATE is in flight share the next one (group commit): under load one statement marks the
+   * deliveries of many ingests, and never more than one statement per dispatch. A mark lost to a
+   * crash is harmless: the sweeper starts the delivery again, which Temporal treats as a no-op.
+   */
+  private markDispatched(eventIds: string[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pendingMarks.push({ eventIds, resolve, reject });
+      if (!this.marking) void this.flushMarks();
+    });
+  }
+
+  private async flushMarks(): Promise<void> {
+    this.marking = true;
+    try {
+      while (this.pendingMarks.length > 0) {
+        const batch = this.pendingMarks.splice(0);
+        try {
+          await this.dataSource.query(`UPDATE deliveries SET dispatched_at = now() WHERE event_id = ANY($1) AND dispatched_at IS NULL`, [
+            batch.flatMap((mark) => mark.eventIds),
+          ]);
+          for (const mark of batch) mark.resolve();
+        } catch (error) {
+          for (const mark of batch) mark.reject(error);
+        }
+      }
+    } finally {
+      this.marking = false;
     }
   }
 

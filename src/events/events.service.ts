@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomUUID } from 'node:crypto';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { CanonicalEvent } from '../common/canonical-event.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DeliveryDispatcher, toDeliveryDispatch, type DeliveryDispatch, type DispatchDestinationRow } from '../deliveries/delivery-dispatcher.js';
@@ -22,6 +22,18 @@ interface DestinationRow extends DispatchDestinationRow {
   target_event: string;
 }
 
+/** The click columns of the ingest read; all NULL when the uid has no click. */
+interface ClickColumns {
+  click_uid: string | null;
+  tg_id: string | number | null;
+  fbclid: string | null;
+  campaign_id: string | null;
+  campaign_name: string | null;
+  country: string | null;
+}
+
+type NullableDestinationRow = { [K in keyof DestinationRow]: DestinationRow[K] | null };
+
 @Injectable()
 export class EventsService {
   constructor(
@@ -31,7 +43,7 @@ export class EventsService {
   ) {}
 
   /**
-   * Stores the event and one delivery per matched destination in one transaction, then starts
+   * Stores the event and one delivery per matched destination atomically, then starts
    * their workflows. The answer is 202 only once every workflow start was accepted; otherwise the
    * stored rows wait for the producer's retry with the same id (or the dispatch sweeper).
    */
@@ -43,9 +55,7 @@ export class EventsService {
       .digest('hex');
     const occurredAtMs = dto.occurred_at_ms ?? Date.now();
 
-    const planned = await this.dataSource.transaction((manager) =>
-      this.storeEvent(manager, { idempotencyKey, fingerprint, canonical: dto.canonical, uid: dto.uid, occurredAtMs, data }),
-    );
+    const planned = await this.storeEvent({ idempotencyKey, fingerprint, canonical: dto.canonical, uid: dto.uid, occurredAtMs, data });
     await this.dispatcher.dispatch(planned.filter((delivery) => !delivery.dispatched).map((delivery) => delivery.dispatch));
 
     return {
@@ -81,34 +91,47 @@ export class EventsService {
     return data;
   }
 
-  private async storeEvent(
-    manager: EntityManager,
-    event: { idempotencyKey: string; fingerprint: string; canonical: CanonicalEvent; uid: string; occurredAtMs: number; data: Record<string, unknown> },
-  ): Promise<PlannedDelivery[]> {
-    const inserted: Array<{ id: string }> = await manager.query(
-      `INSERT INTO events (idempotency_key, fingerprint, canonical, uid, occurred_at_ms, data)
-       VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (idempotency_key) DO NOTHING
-       RETURNING id`,
-      [event.idempotencyKey, event.fingerprint, event.canonical, event.uid, event.occurredAtMs, event.data],
+  /**
+   * Two statements and no explicit transaction: one read (the click and the matching destinations
+   * together), then one write that stores the event and all its deliveries atomically (a single
+   * statement is its own transaction). A repeated id stores nothing and is answered from what the
+   * first request stored.
+   */
+  private async storeEvent(event: {
+    idempotencyKey: string;
+    fingerprint: string;
+    canonical: CanonicalEvent;
+    uid: string;
+    occurredAtMs: number;
+    data: Record<string, unknown>;
+  }): Promise<PlannedDelivery[]> {
+    // One row per matching destination (one row of NULLs when none match), each carrying the click.
+    const rows: Array<ClickColumns & NullableDestinationRow> = await this.dataSource.query(
+      `SELECT c.uid AS click_uid, c.tg_id, c.fbclid, c.campaign_id, c.campaign_name, c.country,
+              t.id, t.name, t.target_event, t.timeout_ms, t.retry_policy
+         FROM (SELECT 1) AS one
+         LEFT JOIN clicks c ON c.uid = $2
+         LEFT JOIN LATERAL (
+           SELECT id, name, event_map ->> $1 AS target_event, timeout_ms, retry_policy, created_at
+             FROM destinations
+            WHERE enabled AND deleted_at IS NULL AND event_map ? $1
+         ) t ON true
+        ORDER BY t.created_at, t.id`,
+      [event.canonical, event.uid],
     );
-    if (inserted.length === 0) return this.existingDeliveries(manager, event.idempotencyKey, event.fingerprint);
-    const sourceEventId = inserted[0]!.id;
-
-    const [clickRows, destinations] = await Promise.all([
-      manager.query(
-        `SELECT uid, tg_id, fbclid, campaign_id, campaign_name, country FROM clicks WHERE uid = $1`,
-        [event.uid],
-      ) as Promise<ClickContext[]>,
-      manager.query(
-        `SELECT id, name, event_map ->> $1 AS target_event, timeout_ms, retry_policy
-           FROM destinations
-          WHERE enabled AND deleted_at IS NULL AND event_map ? $1
-          ORDER BY created_at, id`,
-        [event.canonical],
-      ) as Promise<DestinationRow[]>,
-    ]);
-    const click = clickRows[0] ? { ...clickRows[0], tg_id: clickRows[0].tg_id === null ? null : Number(clickRows[0].tg_id) } : emptyClickContext(event.uid);
+    const first = rows[0];
+    const click: ClickContext =
+      first && first.click_uid !== null
+        ? {
+            uid: first.click_uid,
+            tg_id: first.tg_id === null ? null : Number(first.tg_id),
+            fbclid: first.fbclid,
+            campaign_id: first.campaign_id,
+            campaign_name: first.campaign_name,
+            country: first.country,
+          }
+        : emptyClickContext(event.uid);
+    const destinations = rows.filter((row): row is ClickColumns & DestinationRow => row.id !== null);
 
     const planned = destinations.map((destination) => {
       const eventId = deliveryEventId(event.idempotencyKey, destination.id);
@@ -122,29 +145,42 @@ export class EventsService {
       });
       return { body, delivery: this.planned(eventId, 'pending', false, event.canonical, destination) };
     });
-    if (planned.length > 0) {
-      await manager.query(
-        `INSERT INTO deliveries (event_id, source_event_id, destination_id, canonical, target_event, body, status, workflow_id)
-         SELECT event_id, $1, destination_id, $2, target_event, body, 'pending', workflow_id
-           FROM unnest($3::text[], $4::uuid[], $5::text[], $6::text[], $7::text[])
-             AS t(event_id, destination_id, target_event, body, workflow_id)`,
-        [
-          sourceEventId,
-          event.canonical,
-          planned.map((p) => p.delivery.dispatch.eventId),
-          planned.map((p) => p.delivery.dispatch.destinationId),
-          planned.map((p) => p.delivery.dispatch.targetEvent),
-          planned.map((p) => p.body),
-          planned.map((p) => p.delivery.dispatch.workflowId),
-        ],
-      );
-    }
+    // Data-modifying CTEs run to completion whether or not the final SELECT reads them; the
+    // deliveries are inserted only when the event was (an existing id makes `event` empty).
+    const stored: Array<{ id: string }> = await this.dataSource.query(
+      `WITH event AS (
+         INSERT INTO events (idempotency_key, fingerprint, canonical, uid, occurred_at_ms, data)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (idempotency_key) DO NOTHING
+         RETURNING id
+       ), stored_deliveries AS (
+         INSERT INTO deliveries (event_id, source_event_id, destination_id, canonical, target_event, body, status, workflow_id)
+         SELECT t.event_id, event.id, t.destination_id, $3, t.target_event, t.body, 'pending', t.workflow_id
+           FROM event, unnest($7::text[], $8::uuid[], $9::text[], $10::text[], $11::text[])
+             AS t(event_id, destination_id, target_event, body, workflow_id)
+       )
+       SELECT id FROM event`,
+      [
+        event.idempotencyKey,
+        event.fingerprint,
+        event.canonical,
+        event.uid,
+        event.occurredAtMs,
+        event.data,
+        planned.map((p) => p.delivery.dispatch.eventId),
+        planned.map((p) => p.delivery.dispatch.destinationId),
+        planned.map((p) => p.delivery.dispatch.targetEvent),
+        planned.map((p) => p.body),
+        planned.map((p) => p.delivery.dispatch.workflowId),
+      ],
+    );
+    if (stored.length === 0) return this.existingDeliveries(event.idempotencyKey, event.fingerprint);
     return planned.map((p) => p.delivery);
   }
 
   /** A repeated id: answer with the deliveries made the first time, dispatching any still waiting. */
-  private async existingDeliveries(manager: EntityManager, idempotencyKey: string, fingerprint: string): Promise<PlannedDelivery[]> {
-    const [existing]: Array<{ id: string; fingerprint: string }> = await manager.query(
+  private async existingDeliveries(idempotencyKey: string, fingerprint: string): Promise<PlannedDelivery[]> {
+    const [existing]: Array<{ id: string; fingerprint: string }> = await this.dataSource.query(
       `SELECT id, fingerprint FROM events WHERE idempotency_key = $1`,
       [idempotencyKey],
     );
@@ -153,7 +189,7 @@ export class EventsService {
       throw new EventError(EventErrorCode.IdempotencyKeyReused, `id ${idempotencyKey} was already used for a different event`);
     }
     const rows: Array<DestinationRow & { event_id: string; canonical: CanonicalEvent; status: DeliveryStatus; dispatched: boolean }> =
-      await manager.query(
+      await this.dataSource.query(
         `SELECT d.event_id, d.canonical, d.status, d.dispatched_at IS NOT NULL AS dispatched, d.target_event,
                 t.id, t.name, t.timeout_ms, t.retry_policy
            FROM deliveries d JOIN destinations t ON t.id = d.destination_id

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import type { Dispatcher } from 'undici';
 import { createDeliveryActivities } from '../../activities/index.js';
@@ -17,6 +17,27 @@ import { workflowCodeOptions } from './workflow-code.js';
 
 /** Worker slots for concurrent HTTP attempts; retrying deliveries waiting in backoff hold none. */
 const MAX_CONCURRENT_ATTEMPTS = 200;
+
+/** Delivery workflows kept in the worker's sticky cache, so memory stays bounded whatever the backlog. */
+const MAX_CACHED_WORKFLOWS = 500;
+
+/**
+ * How the delivery worker is tuned. Exported so the benchmark's bare-Temporal ceiling
+ * (bench/ceiling-b) runs a worker with exactly these settings.
+ */
+export const DELIVERY_WORKER_TUNING = {
+  // The SDK's default cache scales with the heap (~2,000 workflows here) and keeps every open
+  // delivery, so a backlog waiting in backoff grew the worker by ~465 MiB. First-try deliveries
+  // leave the cache within a second; the least recently used ones (those in backoff) are evicted
+  // and replay their short history on their next attempt.
+  maxCachedWorkflows: MAX_CACHED_WORKFLOWS,
+  maxConcurrentActivityTaskExecutions: MAX_CONCURRENT_ATTEMPTS,
+  maxConcurrentLocalActivityExecutions: MAX_CONCURRENT_ATTEMPTS,
+  // Heartbeats carry cancellations: flush them within a second so a cancel aborts a hanging attempt promptly.
+  maxHeartbeatThrottleInterval: '1 second',
+  defaultHeartbeatThrottleInterval: '1 second',
+} satisfies Partial<WorkerOptions>;
+
 const SHUTDOWN_GRACE = '20 seconds';
 
 /** Runs the Temporal worker that executes delivery workflows and their send activity. */
@@ -54,13 +75,9 @@ export class DeliveryWorkerService implements OnApplicationBootstrap, OnApplicat
         metrics: prometheusDeliveryMetrics,
         logger: rootLogger.child({ component: 'delivery' }),
       }),
-      maxConcurrentActivityTaskExecutions: MAX_CONCURRENT_ATTEMPTS,
-      maxConcurrentLocalActivityExecutions: MAX_CONCURRENT_ATTEMPTS,
-      // Heartbeats carry cancellations: flush them within a second so a cancel aborts a hanging attempt promptly.
-      maxHeartbeatThrottleInterval: '1 second',
+      ...DELIVERY_WORKER_TUNING,
       // On SIGTERM an attempt in flight may finish (at most one attempt timeout) before it is cancelled and retried elsewhere.
       shutdownGraceTime: SHUTDOWN_GRACE,
-      defaultHeartbeatThrottleInterval: '1 second',
     });
     this.running = this.worker.run();
     this.running.catch((error: unknown) => this.logger.error(`worker stopped: ${String(error)}`));

@@ -1,0 +1,151 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { projectRoot } from '../src/config/project-root.js';
+import { serializeWebhookBody } from '../src/events/webhook-body.js';
+import { ceilingB } from './ceiling-b/run.js';
+import { renderReport, type BenchResults } from './report.js';
+import { backlogRun } from './scenarios/backlog.js';
+import { ceilingA } from './scenarios/ceiling-a.js';
+import { peerRun, redisReachable } from './scenarios/peer.js';
+import { BENCH_UID, productRun, type ProductResult } from './scenarios/product.js';
+import { pidsMatching, postgresPids, type ProcessGroups } from './support/cpu.js';
+import { machineInfo, prepareDatabase, prepareTemporal, redact } from './support/environment.js';
+import { parseOptions } from './support/options.js';
+import { stopAll } from './support/processes.js';
+import { startProduct } from './support/product.js';
+import { note, phase } from './support/progress.js';
+import { startSink } from './support/sink-client.js';
+
+/**
+ * `npm run bench`: ceilings (raw HTTP, bare Temporal), the product (fan-out 1 and F), a BullMQ
+ * peer, per-delivery costs and backlog memory, in one run on one machine. See bench/README.md.
+ */
+const options = parseOptions(process.argv.slice(2), process.env);
+const root = projectRoot();
+const runId = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+const logDir = mkdtempSync(join(tmpdir(), 'xtracker-bench-'));
+const startedAt = Date.now();
+const info = machineInfo();
+const redisUrl = process.env.REDIS_URL?.trim() || 'redis://127.0.0.1:6379';
+
+process.on('SIGINT', () => {
+  process.stderr.write('\ninterrupted: stopping the benchmark processes\n');
+  void stopAll().finally(() => process.exit(130));
+});
+
+console.error(
+  `XTRACKER Webhooks benchmark: N=${options.events} C=${options.concurrency} fan-out=${options.fanout} backlog=${options.backlog}, ` +
+    `${info.cores} cores, Node ${info.node}; process logs in ${logDir}`,
+);
+
+let embeddedStop: (() => Promise<void>) | undefined;
+try {
+  phase('setup: PostgreSQL, Temporal, sink');
+  const db = await prepareDatabase(process.env);
+  const temporal = await prepareTemporal(process.env);
+  embeddedStop = temporal.embedded?.stop;
+  note(`Temporal ${temporal.serverVersion} at ${temporal.address}${temporal.embedded ? ' (dev server started by the benchmark, in memory)' : ' (TEMPORAL_ADDRESS)'}`);
+  const sink = await startSink(logDir);
+  note(`sink at ${sink.url} (pid ${sink.child.pid})`);
+  const temporalPid = temporal.embedded ? pidsMatching('start-dev', `--port ${temporal.address.split(':')[1]}`)[0] : undefined;
+
+  const click = { uid: BENCH_UID, tg_id: 555123, fbclid: 'IwAR-bench', campaign_id: '120001', campaign_name: 'promoX', country: 'IN' };
+  const bodyFor = (eventId: string) =>
+    serializeWebhookBody({ targetEvent: 'Purchase', canonical: 'deposit', eventId, occurredAtMs: 1_765_432_100_000, click, data: { value: '25.00', currency: 'USD' } });
+
+  const baseGroups: ProcessGroups = {
+    'bench (load generator)': () => [process.pid],
+    sink: () => [sink.child.pid],
+    ...(temporalPid !== undefined ? { 'temporal server': () => [temporalPid] } : {}),
+    postgres: postgresPids,
+  };
+
+  const a = await ceilingA(sink, bodyFor('0'.repeat(32)), options.rawRequests, options.concurrency);
+  const b = await ceilingB({ client: temporal.client, address: temporal.address, workflows: options.events, concurrency: options.concurrency, runId, logDir, cpuGroups: baseGroups });
+
+  phase('product: starting API and worker processes (node dist/src/main.js, node dist/src/worker.js)');
+  const product = await startProduct({ databaseUrl: db.url, temporalAddress: temporal.address, logDir, concurrency: options.concurrency, runId });
+  note(`API pid ${product.api.pid} at ${product.apiUrl}, worker pid ${product.worker.pid}, task queue ${product.taskQueue}`);
+  const productGroups: ProcessGroups = { ...baseGroups, api: () => [product.api.pid], worker: () => [product.worker.pid] };
+  const clickResponse = await product.request('POST', '/v1/clicks', click);
+  if (clickResponse.status !== 201 && clickResponse.status !== 200) throw new Error(`creating the click answered ${clickResponse.status}`);
+
+  const productResults: ProductResult[] = [];
+  for (const fanout of [...new Set([1, options.fanout])]) {
+    productResults.push(
+      await productRun({
+        product,
+        sink,
+        client: temporal.client,
+        db: db.pool,
+        events: options.events,
+        concurrency: options.concurrency,
+        fanout,
+        runId,
+        label: `fanout${fanout}`,
+        historySample: fanout === 1 ? options.events : 200,
+        cpuGroups: productGroups,
+        profileDir: options.profile ? logDir : undefined,
+      }),
+    );
+  }
+
+  let peer: BenchResults['peer'] = { skipped: '--skip-peer' };
+  const redisVersion = options.skipPeer ? undefined : await redisReachable(redisUrl);
+  if (!options.skipPeer) {
+    peer = redisVersion
+      ? await peerRun({ sink, body: bodyFor, jobs: options.events, concurrency: options.concurrency, workerConcurrency: options.peerConcurrency, redisUrl, redisVersion, runId, logDir, cpuGroups: baseGroups })
+      : { skipped: `Redis unreachable at ${redact(redisUrl)}` };
+  }
+
+  const backlog: BenchResults['backlog'] =
+    options.backlog > 0
+      ? await backlogRun({ product, sink, client: temporal.client, db: db.pool, deliveries: options.backlog, fanout: options.fanout, concurrency: options.concurrency, runId, temporalPid, externalTemporal: temporal.embedded === undefined })
+      : { skipped: '--backlog 0' };
+
+  phase('report');
+  const results: BenchResults = {
+    label: options.label,
+    info,
+    options: { events: options.events, concurrency: options.concurrency, fanout: options.fanout, rawRequests: options.rawRequests, backlog: options.backlog, peerConcurrency: options.peerConcurrency },
+    environment: {
+      database: db.created ? 'database xtracker_bench created by the benchmark' : 'DATABASE_URL',
+      postgres: db.version,
+      temporal: temporal.embedded ? 'dev server started by the benchmark, in memory' : 'TEMPORAL_ADDRESS',
+      temporalServer: temporal.serverVersion,
+      temporalCli: temporal.cliVersion,
+      redis: redisVersion,
+    },
+    durationSeconds: (Date.now() - startedAt) / 1000,
+    loadAverageAtEnd: loadavg()[0]!,
+    ceilingA: a,
+    ceilingB: b,
+    product: productResults,
+    peer,
+    backlog,
+  };
+  const baselineFile = join(root, 'bench', 'baseline.json');
+  const baseline = existsSync(baselineFile) && !options.saveBaseline ? (JSON.parse(readFileSync(baselineFile, 'utf8')) as BenchResults) : undefined;
+  const report = renderReport(results, baseline, join(root, 'bench', 'optimisations.md'));
+  const resultsFile = resolve(root, options.resultsFile);
+  writeFileSync(resultsFile, `${report}\n`);
+  writeFileSync(join(logDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  if (options.saveBaseline) writeFileSync(baselineFile, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(`\n${report}`);
+  console.error(`\nreport written to ${resultsFile}; raw figures in ${join(logDir, 'results.json')}${options.saveBaseline ? `; baseline saved to ${baselineFile}` : ''}`);
+
+  await product.stop();
+  await sink.child.stop();
+  await temporal.client.connection.close();
+  await db.pool.end();
+} catch (error) {
+  process.exitCode = 1;
+  console.error(`\nbenchmark failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\nprocess logs: ${logDir}`);
+} finally {
+  await stopAll();
+  await embeddedStop?.();
+}
+process.exit(process.exitCode ?? 0);

@@ -1,0 +1,92 @@
+import type { Client } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { runConcurrently } from './stats.js';
+
+const EventType = proto.temporal.api.enums.v1.EventType;
+
+export interface HistoryCost {
+  workflows: number;
+  eventsMin: number;
+  eventsMax: number;
+  eventsMean: number;
+  /** Temporal Cloud billable actions, counted from the history (see actionsOf). */
+  actionsMin: number;
+  actionsMax: number;
+  actionsMean: number;
+  /** Event types of the first history read, in order. */
+  sample: string[];
+  /** How many histories had each length, e.g. { "12": 998, "15": 2 }. */
+  lengths: Record<string, number>;
+  /** Event types of the longest history read, when longer than the sample. */
+  longest: string[];
+}
+
+/**
+ * Billable actions as Temporal Cloud defines them, as far as a history shows them: the workflow
+ * start, each activity attempt (ActivityTaskStarted.attempt of the last attempt = attempts made),
+ * each search-attribute upsert, timer, marker (local activities, side effects), signal sent,
+ * child workflow started, continue-as-new. Heartbeats are not in the history; the benchmark's
+ * first-try attempts last milliseconds, well under the 1 s heartbeat interval, and send none.
+ */
+export function actionsOf(events: proto.temporal.api.history.v1.IHistoryEvent[]): number {
+  let actions = 0;
+  for (const event of events) {
+    switch (event.eventType) {
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+      case EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+      case EventType.EVENT_TYPE_TIMER_STARTED:
+      case EventType.EVENT_TYPE_MARKER_RECORDED:
+      case EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
+      case EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+      case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+        actions += 1;
+        break;
+      case EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+        actions += event.activityTaskStartedEventAttributes?.attempt ?? 1;
+        break;
+      default:
+        break;
+    }
+  }
+  return actions;
+}
+
+/** Reads back the histories of these workflows and counts their events and actions. */
+export async function historyCost(client: Client, workflowIds: string[], concurrency = 16): Promise<HistoryCost> {
+  const events: number[] = [];
+  const actions: number[] = [];
+  let sample: string[] = [];
+  let longest: string[] = [];
+  const lengths: Record<string, number> = {};
+  const names = (list: proto.temporal.api.history.v1.IHistoryEvent[]) =>
+    list.map((event) => (EventType[event.eventType ?? 0] ?? String(event.eventType)).replace(/^EVENT_TYPE_/, ''));
+  await runConcurrently(workflowIds.length, concurrency, async (index) => {
+    const history = await client.workflow.getHandle(workflowIds[index]!).fetchHistory();
+    const list = history.events ?? [];
+    events.push(list.length);
+    actions.push(actionsOf(list));
+    lengths[list.length] = (lengths[list.length] ?? 0) + 1;
+    if (sample.length === 0) sample = names(list);
+    if (list.length > longest.length) longest = names(list);
+  });
+  const stats = (values: number[]) => ({
+    min: Math.min(...values),
+    max: Math.max(...values),
+    mean: values.reduce((a, b) => a + b, 0) / values.length,
+  });
+  const e = stats(events);
+  const a = stats(actions);
+  return {
+    workflows: workflowIds.length,
+    eventsMin: e.min,
+    eventsMax: e.max,
+    eventsMean: e.mean,
+    actionsMin: a.min,
+    actionsMax: a.max,
+    actionsMean: a.mean,
+    sample,
+    lengths,
+    longest: longest.length > sample.length ? longest : [],
+  };
+}

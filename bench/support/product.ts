@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+import { findFreePort } from '../../src/common/free-port.js';
+import { spawnNode, waitForHttp, type BenchChild } from './processes.js';
+
+/** The product as production runs it: `node dist/src/main.js` and `node dist/src/worker.js`. */
+export interface Product {
+  api: BenchChild;
+  worker: BenchChild;
+  apiUrl: string;
+  workerMetricsUrl: string;
+  apiKey: string;
+  taskQueue: string;
+  /** Keep-alive connections to the API, as many as the load's concurrency. */
+  http: Pool;
+  request<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  stop(): Promise<void>;
+}
+
+export interface StartProductOptions {
+  databaseUrl: string;
+  temporalAddress: string;
+  logDir: string;
+  concurrency: number;
+  runId: string;
+}
+
+/** A file of the build output (dist/), from dist/bench/support/. */
+const dist = (path: string) => new URL(`../../${path}`, import.meta.url);
+
+export async function startProduct({ databaseUrl, temporalAddress, logDir, concurrency, runId }: StartProductOptions): Promise<Product> {
+  const apiKey = `bench_${randomBytes(16).toString('hex')}`;
+  const taskQueue = `bench-deliveries-${runId}`;
+  const [apiPort, workerPort] = [await findFreePort(), await findFreePort()];
+  const env = {
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    API_KEYS: apiKey,
+    WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
+    RATE_LIMIT_PER_MINUTE: '0',
+  };
+  // Same flags as `npm run start:api` / `start:worker`, plus the counting preload.
+  const execArgv = ['--enable-source-maps', '--import', dist('bench/support/instrument.js').href];
+  const worker = spawnNode({ name: 'worker', script: fileURLToPath(dist('src/worker.js')), env: { ...env, PORT: String(workerPort), METRICS_PORT: String(workerPort) }, execArgv, logDir });
+  const api = spawnNode({ name: 'api', script: fileURLToPath(dist('src/main.js')), env: { ...env, PORT: String(apiPort) }, execArgv, logDir });
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  const workerMetricsUrl = `http://127.0.0.1:${workerPort}/metrics`;
+  await Promise.all([waitForHttp(`${apiUrl}/ready`, api), waitForHttp(workerMetricsUrl, worker)]);
+
+  const http = new Pool(apiUrl, { connections: concurrency, keepAliveTimeout: 60_000 });
+  const request = async <T>(method: string, path: string, body?: unknown) => {
+    const response = await http.request({
+      method: method as 'GET',
+      path,
+      headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.body.text();
+    return { status: response.statusCode, body: (text === '' ? undefined : JSON.parse(text)) as T };
+  };
+  return {
+    api,
+    worker,
+    apiUrl,
+    workerMetricsUrl,
+    apiKey,
+    taskQueue,
+    http,
+    request,
+    async stop() {
+      await http.close();
+      await Promise.all([api.stop(), worker.stop()]);
+    },
+  };
+}
+
+export interface Counters {
+  sql: Record<string, number>;
+  grpc: Record<string, number>;
+}
+
+export async function readCounters(child: BenchChild): Promise<Counters> {
+  const reply = await child.call<Counters>({ type: 'bench:counters' });
+  return { sql: reply.sql, grpc: reply.grpc };
+}
+
+/** after − before, per key, dropping zeros. */
+export function diffCounts(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(after)) {
+    const delta = value - (before[key] ?? 0);
+    if (delta !== 0) out[key] = delta;
+  }
+  return out;
+}
+
+/** Counters from the worker's /metrics (Prometheus text), summed by metric name and selected labels. */
+export async function readPrometheus(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(url)).text();
+  const values = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || line.trim() === '') continue;
+    const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})?\s+([-+\deE.]+|NaN)/.exec(line);
+    if (!match) continue;
+    const key = `${match[1]}${match[2] ?? ''}`;
+    values.set(key, (values.get(key) ?? 0) + Number(match[3]));
+  }
+  return values;
+}
+
+/** Sum of every series of one metric (all label sets), e.g. temporal_sticky_cache_miss. */
+export function metricSum(values: Map<string, number>, name: string): number | undefined {
+  let total: number | undefined;
+  for (const [key, value] of values) {
+    if (key === name || key.startsWith(`${name}{`) || key.startsWith(`${name}_total{`) || key === `${name}_total`) total = (total ?? 0) + value;
+  }
+  return total;
+}
