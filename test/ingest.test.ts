@@ -77,6 +77,11 @@ describe('event ingest', () => {
     expect(byDestination[destinationId]).toMatchObject({ event: 'Purchase', status: 'pending' });
     expect(byDestination[second.id]).toMatchObject({ event: 'Deposit', status: 'pending' });
     expect(byDestination[destinationId].event_id).not.toBe(byDestination[second.id].event_id);
+    // Both workflow starts were recorded, so the dispatch sweeper leaves them alone.
+    const undispatched = await app.dataSource.query(`SELECT event_id FROM deliveries WHERE event_id = ANY($1) AND dispatched_at IS NULL`, [
+      response.body.deliveries.map((d: { event_id: string }) => d.event_id),
+    ]);
+    expect(undispatched).toEqual([]);
     await app.request('DELETE', `/v1/destinations/${second.id}`);
   });
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { clickContextFromRow, type ClickRow } from '../events/webhook-body.js';
 import type { ClickResponseDto, RecordClickDto } from './dto/click.dto.js';
 
 @Injectable()
@@ -12,7 +13,7 @@ export class ClicksService {
    * in one statement so concurrent calls for the same uid merge instead of colliding.
    */
   async record(dto: RecordClickDto): Promise<ClickResponseDto> {
-    const rows: Array<Record<string, unknown>> = await this.dataSource.query(
+    const rows: Array<ClickRow & { created: boolean }> = await this.dataSource.query(
       `INSERT INTO clicks AS c (uid, tg_id, fbclid, campaign_id, campaign_name, country)
        VALUES ($1, $2, $3, $4, $5, $6)
        ON CONFLICT (uid) DO UPDATE SET
@@ -26,14 +27,6 @@ export class ClicksService {
       [dto.uid, dto.tg_id ?? null, dto.fbclid ?? null, dto.campaign_id ?? null, dto.campaign_name ?? null, dto.country?.toUpperCase() ?? null],
     );
     const row = rows[0]!;
-    return {
-      uid: row.uid as string,
-      tg_id: row.tg_id === null ? null : Number(row.tg_id),
-      fbclid: row.fbclid as string | null,
-      campaign_id: row.campaign_id as string | null,
-      campaign_name: row.campaign_name as string | null,
-      country: row.country as string | null,
-      created: row.created as boolean,
-    };
+    return { ...clickContextFromRow(row), created: row.created };
   }
 }

@@ -9,7 +9,7 @@ import type { DeliveryStatus } from '../deliveries/delivery-status.js';
 import type { IngestEventDto, IngestEventResponseDto } from './dto/event.dto.js';
 import { EventError, EventErrorCode } from './event.errors.js';
 import { deliveryEventId } from './event-id.js';
-import { emptyClickContext, serializeWebhookBody, type ClickContext } from './webhook-body.js';
+import { clickContextFromRow, emptyClickContext, serializeWebhookBody, type ClickContext } from './webhook-body.js';
 
 /** A delivery as ingest sees it: its summary for the response, and how to start it. */
 interface PlannedDelivery {
@@ -121,16 +121,7 @@ export class EventsService {
     );
     const first = rows[0];
     const click: ClickContext =
-      first && first.click_uid !== null
-        ? {
-            uid: first.click_uid,
-            tg_id: first.tg_id === null ? null : Number(first.tg_id),
-            fbclid: first.fbclid,
-            campaign_id: first.campaign_id,
-            campaign_name: first.campaign_name,
-            country: first.country,
-          }
-        : emptyClickContext(event.uid);
+      first && first.click_uid !== null ? clickContextFromRow({ ...first, uid: first.click_uid }) : emptyClickContext(event.uid);
     const destinations = rows.filter((row): row is ClickColumns & DestinationRow => row.id !== null);
 
     const planned = destinations.map((destination) => {

@@ -41,6 +41,22 @@ export function serializeWebhookBody(input: WebhookBodyInput): string {
   });
 }
 
+/** A clicks row as the pg driver returns it: bigint tg_id arrives as a string. */
+export interface ClickRow extends Omit<ClickContext, 'tg_id'> {
+  tg_id: string | number | null;
+}
+
+export function clickContextFromRow(row: ClickRow): ClickContext {
+  return {
+    uid: row.uid,
+    tg_id: row.tg_id === null ? null : Number(row.tg_id),
+    fbclid: row.fbclid,
+    campaign_id: row.campaign_id,
+    campaign_name: row.campaign_name,
+    country: row.country,
+  };
+}
+
 export function emptyClickContext(uid: string): ClickContext {
   return { uid, tg_id: null, fbclid: null, campaign_id: null, campaign_name: null, country: null };
 }

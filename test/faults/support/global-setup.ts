@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
 import { projectRoot } from '../../../src/config/project-root.js';
 import { locateTemporalCli } from '../../../src/temporal/temporal-cli.js';
-import { admin } from '../../support/test-database.js';
+import { createTemplateDatabase } from '../../support/test-database.js';
 import { clearResults, writeReliabilityDoc } from './results.js';
 import { ensureSchemathesis, type SchemathesisInstall } from './schemathesis.js';
 
@@ -19,7 +18,6 @@ declare module 'vitest' {
 
 const execFileAsync = promisify(execFile);
 const ROOT = projectRoot();
-const DEFAULT_SERVER_URL = 'postgres://postgres@127.0.0.1:5432/xtracker_webhooks_test';
 /** What `npm run build` reads; dist is stale when any of it is newer than the bundle it writes last. */
 const BUILD_INPUTS = ['src', 'workflows', 'activities', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'];
 const BUILD_OUTPUT = join(ROOT, 'dist', 'workflow-bundle.js');
@@ -34,36 +32,21 @@ export default async function setup(project: TestProject): Promise<() => Promise
   clearResults();
   await buildIfStale();
 
-  // Named after DATABASE_URL's database plus a per-run suffix, like the integration suite's template,
-  // so concurrent runs on one server never drop each other's databases.
-  const server = new URL(process.env.DATABASE_URL?.trim() || DEFAULT_SERVER_URL);
-  const baseName = decodeURIComponent(server.pathname.slice(1));
-  if (!/^[a-z0-9_]*test[a-z0-9_]*$/.test(baseName)) {
-    throw new Error(`DATABASE_URL for tests must name a database containing "test" ([a-z0-9_]), got "${baseName}"`);
-  }
-  const template = new URL(server);
-  template.pathname = `/${baseName}_faults_${randomBytes(3).toString('hex')}`;
-  const templateName = template.pathname.slice(1);
-  await admin(server, `CREATE DATABASE ${templateName}`);
-  const dropTemplate = () => admin(server, `DROP DATABASE IF EXISTS ${templateName} WITH (FORCE)`);
-  try {
-    // The production entry point, as a deployment runs it; it closes its connection, which CREATE DATABASE … TEMPLATE needs.
-    await execFileAsync(process.execPath, ['dist/src/migrate.js'], { cwd: ROOT, env: { ...process.env, DATABASE_URL: template.toString() } });
-  } catch (error) {
-    await dropTemplate();
-    throw error;
-  }
+  // Migrated by the production entry point, as a deployment runs it.
+  const template = await createTemplateDatabase('faults_', (url) =>
+    execFileAsync(process.execPath, ['dist/src/migrate.js'], { cwd: ROOT, env: { ...process.env, DATABASE_URL: url } }),
+  );
 
   const cli = await locateTemporalCli({ cliPath: process.env.TEMPORAL_CLI_PATH, projectRoot: ROOT, log: (message) => console.log(`[faults] ${message}`) });
   if (cli === undefined) throw new Error('The fault suite needs the Temporal CLI (it restarts the dev server on its database file): set TEMPORAL_CLI_PATH');
 
-  project.provide('templateDatabaseUrl', template.toString());
+  project.provide('templateDatabaseUrl', template.url);
   project.provide('temporalCliPath', cli);
   project.provide('schemathesis', await ensureSchemathesis(ROOT));
 
   return async () => {
     writeReliabilityDoc(Date.now() - startedAt);
-    await dropTemplate();
+    await template.drop();
   };
 }
 
