@@ -34,6 +34,20 @@ export interface AppConfig {
   signingSecretGracePeriodMs: number;
   /** Requests per minute per API key on /v1 routes; 0 turns the limit off. */
   rateLimitPerMinute: number;
+  /**
+   * Requests per minute per client address that carry no valid key (401s included), so keys cannot
+   * be guessed at line rate; 0 turns the limit off.
+   */
+  rateLimitUnauthenticatedPerMinute: number;
+  limits: DeliveryLimits;
+}
+
+/** Bounds on what one caller can make the service do; documented in docs/SECURITY.md. */
+export interface DeliveryLimits {
+  /** Destinations that may exist at once (per caller); also bounds the fan-out of one event. */
+  maxDestinations: number;
+  /** Smallest retry interval a destination may ask for, and the floor under any Retry-After. */
+  minRetryIntervalMs: number;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -112,6 +126,11 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     timeoutMs: integer('DELIVERY_TIMEOUT_MS', 15_000, 100, 300_000),
   };
   const rateLimitPerMinute = integer('RATE_LIMIT_PER_MINUTE', 6000, 0);
+  const rateLimitUnauthenticatedPerMinute = integer('RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', 60, 0);
+  const limits: DeliveryLimits = {
+    maxDestinations: integer('MAX_DESTINATIONS', 100, 1, 10_000),
+    minRetryIntervalMs: integer('RETRY_MIN_INTERVAL_MS', 1_000, 100, 3_600_000),
+  };
   const signingSecretGracePeriodMs = integer('SIGNING_SECRET_GRACE_PERIOD_MS', 86_400_000, 0, 30 * 86_400_000);
   if (delivery.maxIntervalMs < delivery.initialIntervalMs) {
     problems.push('RETRY_MAX_INTERVAL_MS must not be smaller than RETRY_INITIAL_INTERVAL_MS');
@@ -140,5 +159,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     delivery,
     signingSecretGracePeriodMs,
     rateLimitPerMinute,
+    rateLimitUnauthenticatedPerMinute,
+    limits,
   };
 }

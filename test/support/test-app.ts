@@ -46,6 +46,9 @@ export async function startTestApp(env: Record<string, string> = {}, hostResolve
       RETRY_MAX_INTERVAL_MS: '1000',
       DELIVERY_TIMEOUT_MS: '5000',
       RATE_LIMIT_PER_MINUTE: '0',
+      RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '0',
+      // Tests retry quickly; production refuses retry intervals under one second.
+      RETRY_MIN_INTERVAL_MS: '100',
       ...env,
     },
     { process: 'api' },

@@ -22,6 +22,9 @@ const REQUEST_TIMEOUT_MS = 60_000;
 const SERVICE_ENV = {
   WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
   RATE_LIMIT_PER_MINUTE: '0',
+  RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '0',
+  // Tests retry quickly; production refuses retry intervals under one second.
+  RETRY_MIN_INTERVAL_MS: '100',
   RETRY_INITIAL_INTERVAL_MS: '200',
   RETRY_MAX_INTERVAL_MS: '1000',
   RETRY_MAX_AGE_MS: '600000',
