@@ -3,7 +3,8 @@
 #   worker:         node dist/src/worker.js
 #   migrations:     node dist/src/migrate.js
 
-FROM node:20-bookworm-slim AS build
+# Node 24 is the active LTS (Node 20 reached end of life in April 2026).
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # Dependencies first, so a source change does not reinstall them.
 COPY package.json package-lock.json ./
@@ -12,13 +13,17 @@ COPY . .
 # Compiles to dist/ and pre-bundles the workflow code, so workers start without bundling at boot.
 RUN npm run build
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Production dependencies only: no compiler, test tools or the Temporal test server in the image.
+# Production dependencies only: no compiler, test tools, embedded PostgreSQL or Temporal test server.
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-COPY --from=build /app/dist ./dist
+# The application and its pre-bundled workflows; dist/dev (`npm run dev`'s embedded services) stays out.
+COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/workflows ./dist/workflows
+COPY --from=build /app/dist/activities ./dist/activities
+COPY --from=build /app/dist/workflow-bundle.js ./dist/workflow-bundle.js
 # The app only reads its files; running unprivileged limits what a compromise could change.
 USER node
 EXPOSE 3000

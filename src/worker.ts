@@ -8,5 +8,5 @@ const config = loadConfigOrExit({ process: 'worker' });
 warnAboutAllowedCidrs(config, (message) => new Logger('Worker').warn(message));
 const app = await createHttpApp({ config, roles: { api: false, worker: true } });
 app.enableShutdownHooks();
-await app.listen(config.metricsPort);
-new Logger('Worker').log(`worker metrics on port ${config.metricsPort} (/metrics)`);
+await app.listen(config.metricsPort, config.metricsHost);
+new Logger('Worker').log(`worker metrics on ${config.metricsHost}:${config.metricsPort} (/metrics)`);

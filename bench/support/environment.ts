@@ -7,8 +7,8 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { projectRoot } from '../../src/config/project-root.js';
 import { runMigrations } from '../../src/database/run-migrations.js';
-import { startEmbeddedTemporal, type EmbeddedTemporal } from '../../src/temporal/embedded-temporal-server.js';
-import { locateTemporalCli } from '../../src/temporal/temporal-cli.js';
+import { startEmbeddedTemporal, type EmbeddedTemporal } from '../../dev/embedded-temporal-server.js';
+import { locateTemporalCli } from '../../dev/temporal-cli.js';
 import { note } from './progress.js';
 
 export const BENCH_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/xtracker_bench';

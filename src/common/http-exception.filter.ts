@@ -1,6 +1,8 @@
 import { Catch, HttpException, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Response } from 'express';
+import { QueryFailedError } from 'typeorm';
 import { isDatabaseUnavailableError } from '../database/database-errors.js';
+import { describeDatabaseError } from '../database/query-logger.js';
 import { DomainError } from './domain-error.js';
 
 /**
@@ -53,7 +55,17 @@ export class HttpExceptionFilter implements ExceptionFilter {
       this.logger.warn('database unavailable');
       return { statusCode: HttpStatus.SERVICE_UNAVAILABLE, message: 'database unavailable, try again shortly', headers: { 'Retry-After': '5' } };
     }
-    this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    if (exception instanceof QueryFailedError) {
+      // The driver's message can quote a parameter (a header value, a secret); the code and stack frames cannot.
+      this.logger.error(`unexpected database error (${describeDatabaseError(exception.driverError)})\n${stackFrames(exception)}`);
+    } else {
+      this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    }
     return { statusCode: HttpStatus.INTERNAL_SERVER_ERROR, message: 'internal error', headers: {} };
   }
+}
+
+/** The stack without its first line, which repeats the message. */
+function stackFrames(error: Error): string {
+  return (error.stack ?? '').split('\n').slice(1).join('\n');
 }

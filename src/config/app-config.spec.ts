@@ -9,16 +9,28 @@ const PRODUCTION = {
 
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
-    const config = loadConfig({}, { process: 'dev' });
+    const config = loadConfig(PRODUCTION, { process: 'api' });
     expect(config.port).toBe(3000);
     expect(config.temporal).toMatchObject({ namespace: 'default', taskQueue: 'webhook-deliveries' });
     expect(config.delivery).toMatchObject({ initialIntervalMs: 10_000, maxIntervalMs: 3_600_000, maxAgeMs: 259_200_000, timeoutMs: 15_000 });
     expect(config.allowedCidrs).toEqual([]);
   });
 
+  it('binds the worker metrics to this host only and applies the documented limits unless told otherwise', () => {
+    const config = loadConfig(PRODUCTION, { process: 'api' });
+    expect(config.metricsHost).toBe('127.0.0.1');
+    expect(config.rateLimitUnauthenticatedPerMinute).toBe(60);
+    expect(config.limits).toEqual({ maxDestinations: 100, minRetryIntervalMs: 1_000 });
+    expect(loadConfig({ ...PRODUCTION, METRICS_HOST: '0.0.0.0' }, { process: 'api' }).metricsHost).toBe('0.0.0.0');
+  });
+
+  it('refuses a minimum retry interval under 100 ms', () => {
+    expect(() => loadConfig({ ...PRODUCTION, RETRY_MIN_INTERVAL_MS: '10' }, { process: 'api' })).toThrow(/RETRY_MIN_INTERVAL_MS/);
+  });
+
   it('lists every bad variable at once', () => {
     try {
-      loadConfig({ PORT: 'eighty', RETRY_MAX_AGE_MS: '-5', WEBHOOK_ALLOWED_CIDRS: 'nonsense' }, { process: 'dev' });
+      loadConfig({ ...PRODUCTION, PORT: 'eighty', RETRY_MAX_AGE_MS: '-5', WEBHOOK_ALLOWED_CIDRS: 'nonsense', LOG_LEVEL: 'loud' }, { process: 'api' });
       expect.unreachable('loadConfig accepted bad variables');
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
@@ -26,6 +38,7 @@ describe('loadConfig', () => {
       expect(problems).toContain('PORT');
       expect(problems).toContain('RETRY_MAX_AGE_MS');
       expect(problems).toContain('WEBHOOK_ALLOWED_CIDRS');
+      expect(problems).toContain('LOG_LEVEL');
     }
   });
 

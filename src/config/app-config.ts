@@ -15,14 +15,15 @@ export interface DeliveryDefaults {
 }
 
 export interface AppConfig {
+  logLevel: LogLevel;
   port: number;
   /** Port of a production worker's /metrics endpoint (the API serves /metrics on `port`). */
   metricsPort: number;
-  /** Unset only in `npm run dev`, which then provides an embedded PGlite. */
-  databaseUrl: string | undefined;
+  /** Interface the worker's /metrics binds to: this host only unless an operator opens it. */
+  metricsHost: string;
+  databaseUrl: string;
   temporal: {
-    /** Unset only in `npm run dev`, which then starts a dev server. */
-    address: string | undefined;
+    address: string;
     namespace: string;
     taskQueue: string;
     cliPath: string | undefined;
@@ -63,11 +64,14 @@ type Env = Record<string, string | undefined>;
 
 export interface LoadConfigOptions {
   /**
-   * `dev` may leave the database, Temporal and API keys unset (it embeds or generates them);
-   * the production `api` and `worker` processes refuse to start without what they use.
+   * The API needs API keys, the worker does not; both need the database and Temporal.
+   * `npm run dev` fills in embedded ones before it loads the configuration as the API does.
    */
-  process: 'api' | 'worker' | 'dev';
+  process: 'api' | 'worker';
 }
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
   const problems: string[] = [];
@@ -93,6 +97,8 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
 
   const port = integer('PORT', 3000, 0, 65535);
   const metricsPort = integer('METRICS_PORT', 9464, 0, 65535);
+  const metricsHost = text('METRICS_HOST') ?? '127.0.0.1';
+  if (!/^[A-Za-z0-9.:-]+$/.test(metricsHost)) problems.push(`METRICS_HOST must be an address or host name, got "${metricsHost}"`);
   const databaseUrl = text('DATABASE_URL');
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push('DATABASE_URL must be a postgres:// or postgresql:// connection string');
@@ -136,17 +142,20 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     problems.push('RETRY_MAX_INTERVAL_MS must not be smaller than RETRY_INITIAL_INTERVAL_MS');
   }
 
-  if (options.process !== 'dev') {
-    if (options.process === 'api' && apiKeys.length === 0) problems.push('API_KEYS is required outside `npm run dev`');
-    if (databaseUrl === undefined) problems.push('DATABASE_URL is required outside `npm run dev`');
-    if (address === undefined) problems.push('TEMPORAL_ADDRESS is required outside `npm run dev`');
-  }
+  const logLevel = (text('LOG_LEVEL') ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
 
-  if (problems.length > 0) throw new ConfigError(problems);
+  if (options.process === 'api' && apiKeys.length === 0) problems.push('API_KEYS is required (`npm run dev` generates one)');
+  if (databaseUrl === undefined) problems.push('DATABASE_URL is required (`npm run dev` embeds a PostgreSQL)');
+  if (address === undefined) problems.push('TEMPORAL_ADDRESS is required (`npm run dev` starts a Temporal dev server)');
+
+  if (problems.length > 0 || databaseUrl === undefined || address === undefined) throw new ConfigError(problems);
 
   return {
+    logLevel,
     port,
     metricsPort,
+    metricsHost,
     databaseUrl,
     temporal: {
       address,

@@ -1,9 +1,15 @@
+import { rootLogger } from '../logging/root-logger.js';
 import { ConfigError, loadConfig, type AppConfig, type LoadConfigOptions } from './app-config.js';
 
-/** Parses the environment or stops the process with every problem listed. */
-export function loadConfigOrExit(options: LoadConfigOptions): AppConfig {
+/**
+ * Parses the environment (the process's own unless given) or stops the process with every
+ * problem listed; the root logger takes the validated LOG_LEVEL.
+ */
+export function loadConfigOrExit({ env = process.env, ...options }: LoadConfigOptions & { env?: Record<string, string | undefined> }): AppConfig {
   try {
-    return loadConfig(process.env, options);
+    const config = loadConfig(env, options);
+    rootLogger.level = config.logLevel;
+    return config;
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);

@@ -4,6 +4,7 @@ import { DeliveryAttempt } from '../deliveries/delivery-attempt.entity.js';
 import { Delivery } from '../deliveries/delivery.entity.js';
 import { Destination } from '../destinations/destination.entity.js';
 import { TrackedEvent } from '../events/event.entity.js';
+import { ParameterFreeQueryLogger } from './query-logger.js';
 import { InitialSchema1764230400000 } from './migrations/1764230400000-initial-schema.js';
 import { SigningSecretRotation1764316800000 } from './migrations/1764316800000-signing-secret-rotation.js';
 
@@ -25,7 +26,8 @@ export function dataSourceOptions({ url, poolSize = 10 }: DatabaseConnectionOpti
     migrationsTableName: 'schema_migrations',
     synchronize: false,
     migrationsRun: false,
-    logging: ['error'],
+    logging: ['error', 'warn', 'migration'],
+    logger: new ParameterFreeQueryLogger(),
     extra: { max: poolSize, connectionTimeoutMillis: 5_000 },
   };
 }

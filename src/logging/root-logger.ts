@@ -12,7 +12,8 @@ export const logStreams: MultiStreamRes = pino.multistream([{ level: 'trace', st
  */
 export const rootLogger: Logger = pino(
   {
-    level: process.env.LOG_LEVEL ?? 'info',
+    // Until boot has validated LOG_LEVEL and set it (src/config/boot.ts).
+    level: 'info',
     base: { service: 'xtracker-webhooks' },
     redact: {
       paths: ['req.headers.authorization', 'req.headers["idempotency-key"]', 'headers', '*.headers', 'signing_secret', '*.signing_secret', 'signingSecret', '*.signingSecret'],

@@ -1,7 +1,7 @@
 import type { TestProject } from 'vitest/node';
 import { projectRoot } from '../../src/config/project-root.js';
 import { runMigrations } from '../../src/database/run-migrations.js';
-import { startEmbeddedTemporal } from '../../src/temporal/embedded-temporal-server.js';
+import { startEmbeddedTemporal } from '../../dev/embedded-temporal-server.js';
 import { createTemplateDatabase } from './test-database.js';
 
 declare module 'vitest' {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { TestProject } from 'vitest/node';
 import { projectRoot } from '../../../src/config/project-root.js';
-import { locateTemporalCli } from '../../../src/temporal/temporal-cli.js';
+import { locateTemporalCli } from '../../../dev/temporal-cli.js';
 import { createTemplateDatabase } from '../../support/test-database.js';
 import { clearResults, writeReliabilityDoc } from './results.js';
 import { ensureSchemathesis, type SchemathesisInstall } from './schemathesis.js';

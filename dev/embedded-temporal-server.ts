@@ -4,8 +4,8 @@ import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
-import { findFreePort } from '../common/free-port.js';
-import { DELIVERY_SEARCH_ATTRIBUTES } from './search-attributes.js';
+import { findFreePort } from '../src/common/free-port.js';
+import { DELIVERY_SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes.js';
 import { locateTemporalCli } from './temporal-cli.js';
 
 /**

@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmbeddedTemporal, type EmbeddedTemporal } from './embedded-temporal-server.js';
-import { DELIVERY_SEARCH_ATTRIBUTES } from './search-attributes.js';
+import { DELIVERY_SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes.js';
 
-const projectRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+const projectRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const namespace = 'embedded-spec';
 
 /** True when something accepts TCP connections on the address. */
