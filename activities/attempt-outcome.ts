@@ -4,7 +4,8 @@ import type { PermanentErrorType, RetryableErrorType } from './delivery-error-ty
 /**
  * What one HTTP attempt means for the delivery, as the webhook contract promises:
  * 2xx acknowledges; 408, 429, 5xx, timeouts and network errors ask for a retry;
- * anything else (3xx included: redirects are never followed) is permanent.
+ * anything else (3xx included: redirects are never followed) is permanent, and so is a request
+ * the HTTP client refuses to send.
  */
 export type AttemptOutcome =
   | { kind: 'sent' }
@@ -30,11 +31,38 @@ export function classifyStatusCode(statusCode: number): AttemptOutcome {
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
 
+/**
+ * The request itself is one the HTTP client refuses to build (e.g. a header value with a control
+ * character, DEL or a code point above U+00FF): it is refused the same way on every attempt.
+ */
+const INVALID_REQUEST_CODES = new Set([
+  'UND_ERR_INVALID_ARG',
+  'UND_ERR_NOT_SUPPORTED',
+  'UND_ERR_INVALID_RETURN_VALUE',
+  'ERR_INVALID_ARG_TYPE',
+  'ERR_INVALID_ARG_VALUE',
+  'ERR_INVALID_URL',
+  'ERR_INVALID_HTTP_TOKEN',
+  'ERR_INVALID_CHAR',
+  'ERR_HTTP_INVALID_HEADER_VALUE',
+]);
+
+/**
+ * The refusals whose message names only a header (undici's wording); any other message may quote
+ * the offending value or URL, which must not reach the database or Temporal history.
+ */
+const HEADER_NAMING_MESSAGE = /^invalid ([!#$%&'*+\-.^_`|~0-9A-Za-z]{1,256} header|header key)$/;
+
 /** Classifies an error thrown while sending (no HTTP status was received). */
 export function classifySendError(error: unknown): AttemptOutcome {
   const chain = errorChain(error);
   const refusal = chain.find((link) => link.code === NON_PUBLIC_ADDRESS_CODE);
   if (refusal) return { kind: 'permanent', errorType: 'DestinationNotPublic', reason: refusal.message };
+  const invalid = chain.find((link) => link.code !== undefined && INVALID_REQUEST_CODES.has(link.code));
+  if (invalid) {
+    const detail = HEADER_NAMING_MESSAGE.test(invalid.message) ? `: ${invalid.message}` : '';
+    return { kind: 'permanent', errorType: 'InvalidRequest', reason: `request refused before sending (${invalid.code})${detail}` };
+  }
   if (chain.some((link) => link.code !== undefined && TIMEOUT_CODES.has(link.code))) {
     return { kind: 'retryable', errorType: 'AttemptTimeout', reason: 'receiver did not answer within the attempt timeout' };
   }

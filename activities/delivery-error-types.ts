@@ -7,7 +7,8 @@ export type PermanentErrorType =
   | 'PermanentHttpStatus'
   | 'DestinationNotPublic'
   | 'DestinationUnavailable'
-  | 'DeliveryNotFound';
+  | 'DeliveryNotFound'
+  | 'InvalidRequest';
 
 /** Never retried by the workflow's retry policy, whatever an individual failure says. */
 export const PERMANENT_ERROR_TYPES: readonly PermanentErrorType[] = [
@@ -15,4 +16,5 @@ export const PERMANENT_ERROR_TYPES: readonly PermanentErrorType[] = [
   'DestinationNotPublic',
   'DestinationUnavailable',
   'DeliveryNotFound',
+  'InvalidRequest',
 ];

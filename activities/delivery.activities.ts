@@ -2,10 +2,12 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Webhook } from 'standardwebhooks';
 import type { Logger } from 'pino';
-import type { AttemptRecord, DeliveryStore } from '../src/deliveries/delivery.store.js';
+import { isDatabaseUnavailableError } from '../src/database/database-errors.js';
+import type { AttemptRecord, DeliveryStore, DeliveryTarget } from '../src/deliveries/delivery.store.js';
 import type { DeliveryMetrics } from '../src/metrics/delivery-metrics.js';
 import { classifySendError, classifyStatusCode, type AttemptOutcome } from './attempt-outcome.js';
 import { retryWhileDatabaseUnavailable } from './database-retry.js';
+import { responseExcerpt } from './response-excerpt.js';
 import { parseRetryAfterMs } from './retry-after.js';
 import type { WebhookHttpClient, WebhookResponse } from './webhook-http-client.js';
 
@@ -19,6 +21,8 @@ export interface DeliveryActivityDependencies {
   http: WebhookHttpClient;
   /** Used when the destination has no timeout of its own. */
   defaultTimeoutMs: number;
+  /** No retry comes sooner than this (RETRY_MIN_INTERVAL_MS), whatever a Retry-After says. */
+  minRetryIntervalMs: number;
   metrics: DeliveryMetrics;
   /** Every line it writes carries the event_id; never a header value, secret or query string. */
   logger: Logger;
@@ -30,7 +34,7 @@ export interface BackoffSchedule {
   initialIntervalMs: number;
   backoffCoefficient: number;
   maxIntervalMs: number;
-  /** 0 = unlimited. */
+  /** Attempts this run may make; always 1..MAX_ATTEMPTS_PER_RUN (runs started before that cap may carry 0 = unlimited). */
   maxAttempts: number;
 }
 
@@ -45,7 +49,7 @@ export interface FinishDeliveryInput {
   reason: string;
 }
 
-export function createDeliveryActivities({ store, http, defaultTimeoutMs, metrics, logger, now = Date.now }: DeliveryActivityDependencies) {
+export function createDeliveryActivities({ store, http, defaultTimeoutMs, minRetryIntervalMs, metrics, logger, now = Date.now }: DeliveryActivityDependencies) {
   return {
     /**
      * One attempt: load the delivery and its destination (secrets never travel through workflow
@@ -59,13 +63,24 @@ export function createDeliveryActivities({ store, http, defaultTimeoutMs, metric
       // Once the request went out, its outcome must reach the database even while PostgreSQL blinks:
       // failing the activity instead would lose the outcome and make Temporal send the webhook again.
       // The record is idempotent per (event, run, attempt), so a retry never counts it twice.
-      const recordAttempt = (record: AttemptRecord) =>
+      const recordWhileDatabaseUnavailable = (record: AttemptRecord) =>
         retryWhileDatabaseUnavailable(() => store.recordAttempt(record), {
           deadlineMs: activityStartedAtMs + startToCloseTimeoutMs - RECORD_DEADLINE_MARGIN_MS,
           heartbeat: () => context.heartbeat(),
-          onRetry: (error) => log.warn({ err: error }, 'database unavailable while recording the attempt; retrying'),
+          onRetry: (error) => log.warn(databaseErrorFacts(error), 'database unavailable while recording the attempt; retrying'),
           now,
         });
+      // Should the database refuse the excerpt itself (an outage is retried above, not this), the
+      // attempt is recorded without it: failing the activity would lose the outcome and send the webhook again.
+      const recordAttempt = async (record: AttemptRecord) => {
+        try {
+          await recordWhileDatabaseUnavailable(record);
+        } catch (error) {
+          if (record.responseBody === null || isDatabaseUnavailableError(error)) throw error;
+          log.warn(databaseErrorFacts(error), 'the database refused the response excerpt; recording the attempt without it');
+          await recordWhileDatabaseUnavailable({ ...record, responseBody: null });
+        }
+      };
       const target = await store.loadTarget(eventId);
       if (!target) throw ApplicationFailure.nonRetryable(`delivery ${eventId} does not exist`, 'DeliveryNotFound');
       // A previous attempt was acknowledged but its completion never reached Temporal: do not send twice.
@@ -79,26 +94,29 @@ export function createDeliveryActivities({ store, http, defaultTimeoutMs, metric
       const startedAtMs = now();
       let outcome: AttemptOutcome;
       let response: WebhookResponse | undefined;
-      let cancelled = false;
+      const signed = signatureHeaders(eventId, [destination.signingSecret, destination.previousSigningSecret], target.body, startedAtMs);
       // Cancellation reaches a running activity only through heartbeats; a quick attempt sends none.
       const heartbeats = setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
       try {
         response = await http.send({
           url: destination.url,
           method: destination.method,
-          headers: { ...destination.headers, ...signatureHeaders(eventId, [destination.signingSecret, destination.previousSigningSecret], target.body, startedAtMs) },
+          headers: { ...destination.headers, ...signed },
           body: target.body,
           timeoutMs: destination.timeoutMs ?? defaultTimeoutMs,
           signal: context.cancellationSignal,
         });
         outcome = classifyStatusCode(response.statusCode);
       } catch (error) {
-        cancelled = context.cancellationSignal.aborted;
         outcome = classifySendError(error);
       } finally {
         clearInterval(heartbeats);
       }
+      // A 2xx is sent even when a cancel arrived while its excerpt was read; anything else yields to the cancel.
+      const cancelled = outcome.kind !== 'sent' && context.cancellationSignal.aborted;
       const finishedAtMs = now();
+      // Receivers that echo the request would otherwise put its secrets into what the API shows.
+      const excerpt = response ? responseExcerpt(response.bodyStart, secretsToMask(destination, signed['webhook-signature'])) : null;
       const attemptFacts = {
         eventId,
         workflowRunId: workflowExecution?.runId ?? 'none',
@@ -111,9 +129,9 @@ export function createDeliveryActivities({ store, http, defaultTimeoutMs, metric
         log.info('attempt aborted by a cancellation');
         await recordAttempt({
           ...attemptFacts,
-          statusCode: null,
+          statusCode: response?.statusCode ?? null,
           error: 'Cancelled: the attempt was aborted by a cancellation',
-          responseBody: null,
+          responseBody: excerpt,
           status: 'retrying',
           nextAttemptAt: null,
         });
@@ -121,9 +139,10 @@ export function createDeliveryActivities({ store, http, defaultTimeoutMs, metric
       }
 
       const windowEndMs = scheduledTimestampMs + scheduleToCloseTimeoutMs;
+      const retryFloorMs = Math.max(minRetryIntervalMs, backoff.initialIntervalMs);
       const retryDelayMs =
         outcome.kind === 'retryable'
-          ? nextRetryDelayMs(backoff, attempt, parseRetryAfterMs(response?.retryAfter, finishedAtMs), windowEndMs - finishedAtMs)
+          ? nextRetryDelayMs(backoff, attempt, parseRetryAfterMs(response?.retryAfter, finishedAtMs), windowEndMs - finishedAtMs, retryFloorMs)
           : undefined;
       const lastAttempt = backoff.maxAttempts > 0 && attempt >= backoff.maxAttempts;
 
@@ -131,7 +150,7 @@ export function createDeliveryActivities({ store, http, defaultTimeoutMs, metric
         ...attemptFacts,
         statusCode: response?.statusCode ?? null,
         error: outcome.kind === 'sent' ? null : `${outcome.errorType}: ${outcome.reason}`,
-        responseBody: response?.bodyExcerpt ?? null,
+        responseBody: excerpt,
         status: outcome.kind === 'sent' ? 'sent' : outcome.kind === 'permanent' ? 'failed' : 'retrying',
         nextAttemptAt: retryDelayMs !== undefined && !lastAttempt ? new Date(finishedAtMs + retryDelayMs.delayMs) : null,
       });
@@ -154,8 +173,8 @@ export function createDeliveryActivities({ store, http, defaultTimeoutMs, metric
         type: outcome.errorType,
         message: outcome.reason,
         details,
-        // Only a Retry-After overrides Temporal's own backoff.
-        nextRetryDelay: retryDelayMs?.fromRetryAfter ? retryDelayMs.delayMs : undefined,
+        // Only a Retry-After or the retry floor overrides Temporal's own backoff.
+        nextRetryDelay: retryDelayMs?.overridesBackoff ? retryDelayMs.delayMs : undefined,
       });
     },
 
@@ -171,25 +190,32 @@ export type DeliveryActivities = ReturnType<typeof createDeliveryActivities>;
 
 /**
  * The delay before the next attempt: the receiver's Retry-After when it gave one (never past
- * the end of the retry window), else Temporal's exponential backoff for this attempt number.
+ * the end of the retry window), else Temporal's exponential backoff for this attempt number;
+ * never below `floorMs`. `overridesBackoff` says Temporal must be told the delay (nextRetryDelay).
  */
 export function nextRetryDelayMs(
   backoff: BackoffSchedule,
   attempt: number,
   retryAfterMs: number | undefined,
   remainingWindowMs: number,
-): { delayMs: number; fromRetryAfter: boolean } {
+  floorMs: number,
+): { delayMs: number; overridesBackoff: boolean } {
   if (retryAfterMs !== undefined) {
-    return { delayMs: Math.max(0, Math.min(retryAfterMs, remainingWindowMs)), fromRetryAfter: true };
+    // `Retry-After: 0` or a past date would hand Temporal a 0 ms delay, which ends the retries at once.
+    // Kept even when the window ends sooner: Temporal then ends the delivery rather than retry early.
+    return { delayMs: Math.max(floorMs, Math.min(retryAfterMs, remainingWindowMs)), overridesBackoff: true };
   }
-  const exponential = backoff.initialIntervalMs * backoff.backoffCoefficient ** (attempt - 1);
-  return { delayMs: Math.min(exponential, backoff.maxIntervalMs), fromRetryAfter: false };
+  const exponential = Math.min(backoff.initialIntervalMs * backoff.backoffCoefficient ** (attempt - 1), backoff.maxIntervalMs);
+  // A destination created before the configured minimum was raised may back off faster than it allows.
+  if (exponential < floorMs) return { delayMs: floorMs, overridesBackoff: true };
+  return { delayMs: exponential, overridesBackoff: false };
 }
 
 const STATUS_CLASS_BY_ERROR: Record<string, string> = {
   AttemptTimeout: 'timeout',
   NetworkError: 'network',
   DestinationNotPublic: 'refused',
+  InvalidRequest: 'refused',
 };
 
 function attemptStatusClass(outcome: AttemptOutcome, statusCode: number | undefined): string {
@@ -211,4 +237,30 @@ function signatureHeaders(eventId: string, secrets: Array<string | null>, body: 
       .map((secret) => new Webhook(secret).sign(eventId, timestamp, body))
       .join(' '),
   };
+}
+
+/**
+ * What a stored excerpt must not show: the destination's header values, the signature header (whole,
+ * each signature, each bare base64 digest) and, should a receiver ever learn them, the signing secrets.
+ */
+function secretsToMask(destination: DeliveryTarget['destination'], signatureHeader: string): string[] {
+  const signatures = signatureHeader.split(' ').filter((signature) => signature !== '');
+  const signingSecrets = [destination.signingSecret, destination.previousSigningSecret].filter((secret): secret is string => secret !== null);
+  return [
+    ...Object.values(destination.headers),
+    signatureHeader,
+    ...signatures,
+    ...signatures.map((signature) => signature.slice(signature.indexOf(',') + 1)),
+    ...signingSecrets,
+    ...signingSecrets.map((secret) => secret.replace(/^whsec_/, '')),
+  ];
+}
+
+/**
+ * A database error as logged: its code and message only. TypeORM's QueryFailedError also carries
+ * the statement's parameters, and a logger serialising the whole error would write them out.
+ */
+function databaseErrorFacts(error: unknown): { err_code: string | undefined; err_message: string } {
+  const code = (error as { code?: unknown } | null)?.code;
+  return { err_code: typeof code === 'string' ? code : undefined, err_message: error instanceof Error ? error.message : String(error) };
 }

@@ -2,10 +2,15 @@ import { Agent, request, type Dispatcher } from 'undici';
 import type { Cidr } from '../src/url-policy/cidr.js';
 import { createGuardedConnector } from '../src/url-policy/guarded-lookup.js';
 import type { HostResolver } from '../src/url-policy/destination-url-policy.js';
+import { RESPONSE_READ_LIMIT_BYTES } from './response-excerpt.js';
 
-/** Kept per attempt for operators; receivers sometimes answer with whole HTML error pages. */
-export const MAX_RESPONSE_BODY_BYTES = 16 * 1024;
 const USER_AGENT = 'XTRACKER-Webhooks/1';
+
+/**
+ * Reading the body after the status line gets at most this long (and never past the attempt
+ * timeout): the status decided the attempt, the body is only an excerpt for operators.
+ */
+export const EXCERPT_READ_BUDGET_MS = 1_000;
 
 export interface WebhookRequest {
   url: string;
@@ -20,8 +25,11 @@ export interface WebhookRequest {
 export interface WebhookResponse {
   statusCode: number;
   retryAfter: string | undefined;
-  /** The start of the response body, at most MAX_RESPONSE_BODY_BYTES. */
-  bodyExcerpt: string;
+  /**
+   * The start of the response body as it arrived: at most RESPONSE_READ_LIMIT_BYTES, and only what
+   * came within the excerpt read budget. Raw bytes, secrets included: see responseExcerpt().
+   */
+  bodyStart: Buffer;
 }
 
 /** Thrown when the attempt's own deadline passed, as opposed to a cancellation. */
@@ -52,6 +60,7 @@ export class WebhookHttpClient {
   constructor(private readonly dispatcher: Dispatcher) {}
 
   async send(webhook: WebhookRequest): Promise<WebhookResponse> {
+    const attemptEndsAtMs = Date.now() + webhook.timeoutMs;
     const deadline = AbortSignal.timeout(webhook.timeoutMs);
     const signal = webhook.signal ? AbortSignal.any([deadline, webhook.signal]) : deadline;
     try {
@@ -65,12 +74,12 @@ export class WebhookHttpClient {
         headersTimeout: webhook.timeoutMs,
         bodyTimeout: webhook.timeoutMs,
       });
-      const bodyExcerpt = await readExcerpt(response.body, MAX_RESPONSE_BODY_BYTES);
+      const bodyStart = await readBodyStart(response.body, RESPONSE_READ_LIMIT_BYTES, Math.min(EXCERPT_READ_BUDGET_MS, attemptEndsAtMs - Date.now()));
       const retryAfter = response.headers['retry-after'];
       return {
         statusCode: response.statusCode,
         retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
-        bodyExcerpt,
+        bodyStart,
       };
     } catch (error) {
       if (deadline.aborted && !webhook.signal?.aborted) throw new AttemptTimeoutError(`no answer within ${webhook.timeoutMs} ms`);
@@ -79,18 +88,31 @@ export class WebhookHttpClient {
   }
 }
 
-async function readExcerpt(body: Dispatcher.ResponseData['body'], maxBytes: number): Promise<string> {
+/**
+ * Reads the start of a body within its budget. Whatever ends the read early (the budget, the
+ * attempt deadline, a cancellation, a reset connection) keeps what arrived and never fails the
+ * attempt: a trickling or broken body after the status line must not turn a delivered webhook
+ * into a retry, and so into a duplicate.
+ */
+async function readBodyStart(body: Dispatcher.ResponseData['body'], maxBytes: number, budgetMs: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body) {
-    const buffer = chunk as Buffer;
-    chunks.push(buffer.subarray(0, maxBytes - size));
-    size += buffer.length;
-    if (size >= maxBytes) {
-      // Stop reading an oversized answer; the connection is dropped rather than drained.
-      body.destroy();
-      break;
+  // Stop reading a slow or oversized answer; the connection is dropped rather than drained.
+  const budget = setTimeout(() => body.destroy(), Math.max(0, budgetMs));
+  try {
+    for await (const chunk of body) {
+      const buffer = chunk as Buffer;
+      chunks.push(buffer.subarray(0, maxBytes - size));
+      size += buffer.length;
+      if (size >= maxBytes) {
+        body.destroy();
+        break;
+      }
     }
+  } catch {
+    // Deliberately ignored, as said above: the excerpt is best-effort, the status is the outcome.
+  } finally {
+    clearTimeout(budget);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }

@@ -4,6 +4,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { ClicksModule } from './clicks/clicks.module.js';
 import { ApiKeyGuard } from './common/api-key.guard.js';
 import { ApiRateLimitGuard } from './common/api-rate-limit.guard.js';
+import { FailedAuthLimiter } from './common/failed-auth-limiter.js';
 import type { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
@@ -60,9 +61,11 @@ export class AppModule {
         ...api,
         ...(roles.worker ? [DeliveryWorkerModule] : []),
       ],
-      // Authentication runs first, so unauthenticated floods are refused before they count against a key.
+      // Authentication runs first: it attaches the principal the per-key limiter counts by, and
+      // counts requests without a valid key per address itself, before they reach any key's bucket.
       providers: roles.api
         ? [
+            FailedAuthLimiter,
             { provide: APP_GUARD, useClass: ApiKeyGuard },
             { provide: APP_GUARD, useClass: ApiRateLimitGuard },
           ]

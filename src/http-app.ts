@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
+import express from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
@@ -16,7 +17,15 @@ export const MAX_REQUEST_BODY = '256kb';
  * `npm run dev`), or a worker process's own /metrics endpoint.
  */
 export async function createHttpApp(options: AppModuleOptions): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
+  const server = express();
+  // A route answers only to the path it declares: `/V1/destinations` or `/v1/destinations/` is a
+  // 404, never another way in. Set before the adapter exists: Express fixes its router's matching
+  // options when the router is created, which the adapter's constructor does.
+  server.set('case sensitive routing', true);
+  server.set('strict routing', true);
+  // Only the configured proxies may name the client (X-Forwarded-For); the per-address limit counts by it.
+  server.set('trust proxy', options.config.trustProxy);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), new ExpressAdapter(server), {
     bodyParser: false,
     bufferLogs: true,
   });

@@ -86,11 +86,47 @@ describe('deliveries API: find, cancel, retry', () => {
       ['a destination_id that is not a UUID', 'destination_id=42', 'destination_id must be a UUID'],
       ['a limit above the maximum', 'limit=1000', 'limit must not be greater than 200'],
       ['a limit that is not a number', 'limit=ten', 'limit must be a whole number'],
-      ['a malformed created_after', 'created_after=yesterday', 'created_after must be an ISO 8601'],
+      ['a malformed created_after', 'created_after=yesterday', 'created_after must be an RFC 3339 date-time'],
     ])('answers 400 for %s', async (_, query, message) => {
       const response = await app.request('GET', `/v1/deliveries?${query}`);
       expect(response.status).toBe(400);
       expect(response.body.message).toContain(message);
+    });
+
+    it.each([
+      ['month 13', '2025-13-01 00:00:00.000001+00'],
+      ['day 32', '2025-01-32 00:00:00+00'],
+      ['31 April', '2025-04-31 00:00:00+00'],
+      ['year 0000', '0000-01-01 00:00:00+00'],
+      ['hour 25', '2025-01-01 25:00:00+00'],
+      ['an offset of 99 hours', '2025-01-01 00:00:00+99'],
+    ])('answers 400, not 500, for a tampered cursor whose timestamp has %s', async (_, createdAt) => {
+      const cursor = Buffer.from(JSON.stringify([createdAt, '0'.repeat(32)])).toString('base64url');
+
+      const response = await app.request('GET', `/v1/deliveries?cursor=${cursor}`);
+
+      expect(response.status).toBe(400);
+      expect(response.body.message).toContain('cursor is malformed');
+    });
+
+    it.each([
+      ['a bare year', '2024'],
+      ['a week date', '2024-W01'],
+      ['30 February', '2026-02-30T00:00:00Z'],
+      ['hour 24', '2026-12-01T24:00:00Z'],
+      ['an offset of 16 hours', '2026-12-01T00:00:00+16:00'],
+    ])('answers 400, not 500, for created_after and created_before given as %s', async (_, value) => {
+      for (const parameter of ['created_after', 'created_before']) {
+        const response = await app.request('GET', `/v1/deliveries?${parameter}=${encodeURIComponent(value)}`);
+        expect(response.status, `${parameter}=${value}`).toBe(400);
+        expect(response.body.message).toContain(`${parameter} must be an RFC 3339 date-time`);
+      }
+    });
+
+    it('filters by an RFC 3339 time with an offset', async () => {
+      const response = await app.request('GET', `/v1/deliveries?created_after=${encodeURIComponent('2000-01-01T00:00:00.5+05:30')}`);
+      expect(response.status).toBe(200);
+      expect(Array.isArray(response.body.items)).toBe(true);
     });
 
     it('answers 404 for an unknown event_id and 400 for a malformed one', async () => {
@@ -144,6 +180,26 @@ describe('deliveries API: find, cancel, retry', () => {
       expect(cancel.status).toBe(409);
       expect(cancel.body.message).toContain('already sent');
       expect((await app.request('POST', `/v1/deliveries/${'f'.repeat(32)}/cancel`)).status).toBe(404);
+    });
+  });
+
+  describe('a deleted destination', () => {
+    it('fails its delivery waiting in backoff as "destination is deleted", with no further request', async () => {
+      // Long enough for the DELETE to land before the second attempt is due, even on a busy machine.
+      const { receiver, destinationId } = await destinationWith([503], { retry_policy: { initial_interval_ms: 3000, max_interval_ms: 3000 } });
+      const eventId = await ingestFor(destinationId);
+      await deliveryReaches(app, eventId, ['retrying']);
+
+      expect((await app.request('DELETE', `/v1/destinations/${destinationId}`)).status).toBe(204);
+      await deliveryReaches(app, eventId, ['failed']);
+
+      // last_error keeps the last attempt's error; the workflow's failure says why it stopped.
+      const outcome = await app.temporal.workflow.getHandle(`delivery-${eventId}`).result().then(
+        () => expect.fail('expected the delivery workflow to fail'),
+        (error: unknown) => error,
+      );
+      expect(outcome).toMatchObject({ cause: { message: 'destination is deleted' } });
+      expect(receiver.requests).toHaveLength(1);
     });
   });
 

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_ATTEMPTS_PER_RUN } from '../src/destinations/retry-policy.js';
 import { startTestApp, type TestApp } from './support/test-app.js';
 
 const VALID = {
@@ -33,7 +34,8 @@ describe('destinations API', () => {
         initial_interval_ms: app.config.delivery.initialIntervalMs,
         backoff_coefficient: 2,
         max_interval_ms: app.config.delivery.maxIntervalMs,
-        max_attempts: 0,
+        // The default 0 ("as many as fit in max_age_ms") shows as the per-run ceiling the workflow runs with.
+        max_attempts: MAX_ATTEMPTS_PER_RUN,
         max_age_ms: app.config.delivery.maxAgeMs,
       },
     });
@@ -66,6 +68,55 @@ describe('destinations API', () => {
     expect((await app.request('DELETE', `/v1/destinations/${created.id}`)).status).toBe(404);
   });
 
+  it('erases header values and both signing secrets from the stored row when a destination is deleted', async () => {
+    const { body: created } = await app.request('POST', '/v1/destinations', VALID);
+    const rotated = await app.request('POST', `/v1/destinations/${created.id}/rotate-secret`);
+    expect(rotated.status).toBe(200);
+
+    expect((await app.request('DELETE', `/v1/destinations/${created.id}`)).status).toBe(204);
+
+    const [row] = await app.dataSource.query(`SELECT * FROM destinations WHERE id = $1`, [created.id]);
+    expect(row).toMatchObject({
+      headers: {},
+      signing_secret: '',
+      previous_signing_secret: null,
+      previous_signing_secret_expires_at: null,
+    });
+    expect(row.deleted_at).not.toBeNull();
+    const stored = JSON.stringify(row);
+    for (const secret of ['s3cr3t-value', created.signing_secret, rotated.body.signing_secret]) expect(stored).not.toContain(secret);
+  });
+
+  it('keeps the delivery history readable: the deleted row stays, with its name, url and event_map', async () => {
+    const { body: created } = await app.request('POST', '/v1/destinations', VALID);
+    await app.request('DELETE', `/v1/destinations/${created.id}`);
+
+    const [row] = await app.dataSource.query(`SELECT name, url, event_map FROM destinations WHERE id = $1`, [created.id]);
+    expect(row).toEqual({ name: VALID.name, url: VALID.url, event_map: VALID.event_map });
+  });
+
+  it('has the database refuse a deleted destination that holds a secret or header values', async () => {
+    const { body: created } = await app.request('POST', '/v1/destinations', VALID);
+    await app.request('DELETE', `/v1/destinations/${created.id}`);
+
+    await expect(app.dataSource.query(`UPDATE destinations SET signing_secret = 'whsec_x' WHERE id = $1`, [created.id])).rejects.toThrow(
+      'destinations_deleted_hold_no_secrets',
+    );
+    await expect(app.dataSource.query(`UPDATE destinations SET headers = '{"X-A": "v"}' WHERE id = $1`, [created.id])).rejects.toThrow(
+      'destinations_deleted_hold_no_secrets',
+    );
+  });
+
+  it('answers 404 to a PATCH or a secret rotation of a deleted destination, writing nothing back', async () => {
+    const { body: created } = await app.request('POST', '/v1/destinations', VALID);
+    await app.request('DELETE', `/v1/destinations/${created.id}`);
+
+    expect((await app.request('PATCH', `/v1/destinations/${created.id}`, { headers: { 'X-A': 'v' } })).status).toBe(404);
+    expect((await app.request('POST', `/v1/destinations/${created.id}/rotate-secret`)).status).toBe(404);
+    const [row] = await app.dataSource.query(`SELECT headers, signing_secret FROM destinations WHERE id = $1`, [created.id]);
+    expect(row).toEqual({ headers: {}, signing_secret: '' });
+  });
+
   it('answers 404 for an unknown id and 400 for a malformed one', async () => {
     expect((await app.request('GET', '/v1/destinations/6f1c2d7e-1111-4222-8333-944455556666')).status).toBe(404);
     const malformed = await app.request('GET', '/v1/destinations/not-a-uuid');
@@ -80,7 +131,7 @@ describe('destinations API', () => {
     ['an empty target name', { event_map: { deposit: ' ' } }, 'event_map.deposit must be a non-empty target event name'],
     ['an empty event_map', { event_map: {} }, 'event_map must map at least one canonical event'],
     ['a header name that is not an HTTP token', { headers: { 'X Bad': 'v' } }, 'header name "X Bad" is not a valid HTTP token'],
-    ['a header value with CR/LF', { headers: { 'X-Ok': 'a\r\nInjected: 1' } }, 'must not contain CR, LF or NUL'],
+    ['a header value with CR/LF', { headers: { 'X-Ok': 'a\r\nInjected: 1' } }, 'header "X-Ok" value may contain only printable ASCII (0x20-0x7E) and TAB'],
     ['a reserved header', { headers: { 'Content-Type': 'text/plain' } }, 'is set by XTRACKER'],
     ['a timeout out of range', { timeout_ms: 10 }, 'timeout_ms must not be less than 100'],
     ['max_interval below initial_interval', { retry_policy: { initial_interval_ms: 5000, max_interval_ms: 1000 } }, 'max_interval_ms must not be smaller'],
@@ -89,6 +140,14 @@ describe('destinations API', () => {
     const response = await app.request('POST', '/v1/destinations', { ...VALID, ...change });
     expect(response.status).toBe(400);
     expect(response.body.message).toContain(message);
+  });
+
+  it('refuses a name that resolves to loopback naming the rule, not the address', async () => {
+    const response = await app.request('POST', '/v1/destinations', { ...VALID, url: 'http://localhost:8080/' });
+
+    expect(response.status).toBe(400);
+    expect(response.body.message).toContain('url host "localhost" resolves to a non-public address (only public unicast addresses are allowed');
+    expect(response.body.message).not.toMatch(/127\.0\.0\.1|::1/);
   });
 
   describe('refuses a URL that is not public at save, naming the reason', () => {

@@ -62,6 +62,22 @@ describe('event ingest', () => {
     expect(second.body.deliveries).toEqual(first.body.deliveries.map((d: object) => ({ ...d, status: expect.any(String) })));
   });
 
+  it('treats null optional fields as absent: no null reaches the webhook body, and a null id yields to the Idempotency-Key header', async () => {
+    const key = uniqueId('null');
+    const response = await app.request(
+      'POST',
+      '/v1/events',
+      { id: null, canonical: 'contact', uid: 'u-null', occurred_at_ms: null, data: { value: null, currency: null } },
+      { 'Idempotency-Key': key },
+    );
+    expect(response.status, JSON.stringify(response.body)).toBe(202);
+    expect(response.body.id).toBe(key);
+
+    const delivery = await getDelivery(app, response.body.deliveries[0].event_id);
+    expect(delivery.body.data).toEqual({});
+    expect(delivery.body.occurred_at_ms).toEqual(expect.any(Number));
+  });
+
   it('refuses an id reused for a different event with 409', async () => {
     const id = uniqueId('evt');
     await app.request('POST', '/v1/events', { id, canonical: 'contact', uid: 'u-a' });
@@ -91,6 +107,8 @@ describe('event ingest', () => {
       ['a missing uid', { canonical: 'contact' }, 'uid'],
       ['a deposit without data', { canonical: 'deposit', uid: 'u1' }, 'deposit requires data.value'],
       ['a deposit without currency', { canonical: 'deposit', uid: 'u1', data: { value: '1.00' } }, 'deposit requires data.value'],
+      ['a deposit whose value and currency are null', { canonical: 'deposit', uid: 'u1', data: { value: null, currency: null } }, 'deposit requires data.value'],
+      ['a deposit whose currency is null', { canonical: 'deposit', uid: 'u1', data: { value: '1.00', currency: null } }, 'deposit requires data.value'],
       ['a value that is not a decimal string', { canonical: 'deposit', uid: 'u1', data: { value: 25, currency: 'USD' } }, 'data.value must be a decimal string'],
       ['a value with letters', { canonical: 'deposit', uid: 'u1', data: { value: '25,00', currency: 'USD' } }, 'data.value must be a decimal string'],
       ['a currency that is not 3 letters', { canonical: 'deposit', uid: 'u1', data: { value: '1', currency: 'usd' } }, 'data.currency must be a 3-letter'],
@@ -147,14 +165,31 @@ describe('clicks', () => {
     expect(merged.body).toMatchObject({ uid, tg_id: 555123, fbclid: 'IwAR1', country: 'IN', campaign_id: null });
   });
 
+  it('treats null fields as unknown: a merge with nulls keeps what an earlier call captured', async () => {
+    const uid = uniqueId('click');
+    await app.request('POST', '/v1/clicks', { uid, tg_id: 555123, fbclid: 'IwAR1', campaign_id: '120', campaign_name: 'promoX', country: 'IN' });
+
+    const merged = await app.request('POST', '/v1/clicks', { uid, tg_id: null, fbclid: null, campaign_id: null, campaign_name: null, country: null });
+
+    expect(merged.status).toBe(200);
+    expect(merged.body).toMatchObject({ uid, tg_id: 555123, fbclid: 'IwAR1', campaign_id: '120', campaign_name: 'promoX', country: 'IN' });
+  });
+
   it.each([
     ['a country that is not ISO 3166 alpha-2', { uid: 'c1', country: 'India' }, 'country must be an ISO 3166-1 alpha-2'],
     ['a negative tg_id', { uid: 'c1', tg_id: -5 }, 'tg_id must be a positive number'],
     ['a missing uid', { fbclid: 'x' }, 'uid'],
-  ])('refuses %s with 400', async (_, body, message) => {
+    ['a null uid', { uid: null, fbclid: 'x' }, 'uid must be a string'],
+    ['a NUL in campaign_name', { uid: 'c1', campaign_name: 'promo\u0000X' }, 'campaign_name must not contain control characters'],
+    ['a C1 control in fbclid', { uid: 'c1', fbclid: 'IwAR\u009b1' }, 'fbclid must not contain control characters'],
+    ['a LF in campaign_id', { uid: 'c1', campaign_id: '120\n121' }, 'campaign_id must not contain control characters'],
+  ])('refuses %s with 400, storing nothing', async (_, body, message) => {
+    const [before] = await app.dataSource.query(`SELECT count(*)::int AS count FROM clicks`);
     const response = await app.request('POST', '/v1/clicks', body);
     expect(response.status).toBe(400);
     expect(response.body.message).toContain(message);
+    const [after] = await app.dataSource.query(`SELECT count(*)::int AS count FROM clicks`);
+    expect(after).toEqual(before);
   });
 });
 

@@ -21,7 +21,7 @@ export interface DeliveryWorkflowInput {
     initialIntervalMs: number;
     backoffCoefficient: number;
     maxIntervalMs: number;
-    /** 0 = unlimited within maxAgeMs. */
+    /** 1..MAX_ATTEMPTS_PER_RUN; runs started before that cap existed may carry 0 = unlimited within maxAgeMs. */
     maxAttempts: number;
     maxAgeMs: number;
   };

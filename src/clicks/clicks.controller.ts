@@ -1,12 +1,13 @@
 import { Body, Controller, HttpStatus, Post, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.js';
+import { Authenticated } from '../common/route-access.decorator.js';
 import type { Response } from 'express';
 import { ClicksService } from './clicks.service.js';
 import { ClickResponseDto, RecordClickDto } from './dto/click.dto.js';
 
 @ApiTags('clicks')
-@ApiBearerAuth()
+@Authenticated()
 @Controller('v1/clicks')
 @ApiErrors(HttpStatus.PAYLOAD_TOO_LARGE)
 export class ClicksController {

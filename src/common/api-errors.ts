@@ -13,12 +13,19 @@ const DESCRIPTIONS: Partial<Record<HttpStatus, string>> = {
   [HttpStatus.NOT_FOUND]: 'no such resource',
   [HttpStatus.CONFLICT]: 'the request conflicts with the current state (named in the message)',
   [HttpStatus.PAYLOAD_TOO_LARGE]: 'request body over 256 KiB',
-  [HttpStatus.TOO_MANY_REQUESTS]: 'per-key rate limit exceeded; see Retry-After',
+  [HttpStatus.TOO_MANY_REQUESTS]: 'rate limit exceeded (per API key, or per client address for requests without a valid key); see Retry-After',
   [HttpStatus.SERVICE_UNAVAILABLE]: 'database or Temporal unavailable; retry after Retry-After seconds',
 };
 
-/** Documents the error answers of a /v1 route: the common ones plus those given. */
+/** Documents exactly the error answers given. */
+export function ApiErrorResponses(...statuses: HttpStatus[]): MethodDecorator & ClassDecorator {
+  return applyDecorators(...statuses.map((status) => ApiResponse({ status, description: DESCRIPTIONS[status], type: ErrorResponseDto })));
+}
+
+/**
+ * Documents the error answers of a /v1 route: the common ones plus those given. The 401 comes
+ * with `@Authenticated()`, which documents the route's authentication as a whole.
+ */
 export function ApiErrors(...statuses: HttpStatus[]): MethodDecorator & ClassDecorator {
-  const all = [HttpStatus.BAD_REQUEST, HttpStatus.UNAUTHORIZED, HttpStatus.TOO_MANY_REQUESTS, ...statuses];
-  return applyDecorators(...all.map((status) => ApiResponse({ status, description: DESCRIPTIONS[status], type: ErrorResponseDto })));
+  return ApiErrorResponses(HttpStatus.BAD_REQUEST, HttpStatus.TOO_MANY_REQUESTS, ...statuses);
 }

@@ -13,7 +13,7 @@ export abstract class DomainError<Code extends string = string> extends Error {
 
   abstract get httpStatus(): number;
 
-  /** Seconds a client should wait before trying again, for 503 answers. */
+  /** Seconds a client should wait before trying again, for 429 and 503 answers. */
   get retryAfterSeconds(): number | undefined {
     return undefined;
   }

@@ -23,11 +23,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
   private describe(exception: unknown): { statusCode: number; message: string; headers: Record<string, string> } {
     if (exception instanceof DomainError) {
       const retryAfter = exception.retryAfterSeconds;
-      return {
-        statusCode: exception.httpStatus,
-        message: exception.message,
-        headers: retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) },
-      };
+      const headers: Record<string, string> = retryAfter === undefined ? {} : { 'Retry-After': String(retryAfter) };
+      // RFC 9110 §11.6.1: a 401 names the scheme the client should use.
+      if (exception.httpStatus === HttpStatus.UNAUTHORIZED) headers['WWW-Authenticate'] = 'Bearer';
+      return { statusCode: exception.httpStatus, message: exception.message, headers };
     }
     // Nest wraps body-parser failures in an HttpException; the parser's error is its cause.
     const parserError = ((exception as { cause?: unknown })?.cause ?? exception) as { type?: string; limit?: number; message?: string };

@@ -24,6 +24,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ ...PRODUCTION, METRICS_HOST: '0.0.0.0' }, { process: 'api' }).metricsHost).toBe('0.0.0.0');
   });
 
+  it('trusts no proxy unless TRUST_PROXY names hops or addresses, and refuses anything else', () => {
+    expect(loadConfig(PRODUCTION, { process: 'api' }).trustProxy).toBe(false);
+    expect(loadConfig({ ...PRODUCTION, TRUST_PROXY: '1' }, { process: 'api' }).trustProxy).toBe(1);
+    expect(loadConfig({ ...PRODUCTION, TRUST_PROXY: 'loopback, 10.0.0.0/8, fd00::1' }, { process: 'api' }).trustProxy).toEqual(['loopback', '10.0.0.0/8', 'fd00::1']);
+    expect(() => loadConfig({ ...PRODUCTION, TRUST_PROXY: 'everyone' }, { process: 'api' })).toThrow(/TRUST_PROXY/);
+  });
+
   it('refuses a minimum retry interval under 100 ms', () => {
     expect(() => loadConfig({ ...PRODUCTION, RETRY_MIN_INTERVAL_MS: '10' }, { process: 'api' })).toThrow(/RETRY_MIN_INTERVAL_MS/);
   });

@@ -8,7 +8,7 @@ export interface DeliveryDefaults {
   initialIntervalMs: number;
   backoffCoefficient: number;
   maxIntervalMs: number;
-  /** 0 = unlimited attempts within maxAgeMs. */
+  /** 0 = as many attempts as fit in maxAgeMs, at most MAX_ATTEMPTS_PER_RUN. */
   maxAttempts: number;
   maxAgeMs: number;
   timeoutMs: number;
@@ -41,6 +41,11 @@ export interface AppConfig {
    */
   rateLimitUnauthenticatedPerMinute: number;
   limits: DeliveryLimits;
+  /**
+   * Express's `trust proxy`: which hops may set X-Forwarded-For, so the per-address limit counts
+   * clients rather than the load balancer. False (the peer address counts) unless configured.
+   */
+  trustProxy: boolean | number | string[];
 }
 
 /** Bounds on what one caller can make the service do; documented in docs/SECURITY.md. */
@@ -133,6 +138,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
   };
   const rateLimitPerMinute = integer('RATE_LIMIT_PER_MINUTE', 6000, 0);
   const rateLimitUnauthenticatedPerMinute = integer('RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE', 60, 0);
+  const trustProxy = parseTrustProxy(text('TRUST_PROXY'), problems);
   const limits: DeliveryLimits = {
     maxDestinations: integer('MAX_DESTINATIONS', 100, 1, 10_000),
     minRetryIntervalMs: integer('RETRY_MIN_INTERVAL_MS', 1_000, 100, 3_600_000),
@@ -170,5 +176,31 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     rateLimitPerMinute,
     rateLimitUnauthenticatedPerMinute,
     limits,
+    trustProxy,
   };
+}
+
+/**
+ * TRUST_PROXY: unset or `false` (trust no proxy), a hop count (`1` behind one load balancer), or
+ * comma-separated addresses, CIDRs and Express's names `loopback`, `linklocal`, `uniquelocal`.
+ */
+function parseTrustProxy(raw: string | undefined, problems: string[]): boolean | number | string[] {
+  if (raw === undefined || raw === 'false') return false;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const entries = raw.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const named = new Set(['loopback', 'linklocal', 'uniquelocal']);
+  const bad = entries.filter((entry) => {
+    if (named.has(entry)) return false;
+    try {
+      parseCidrList(entry.includes('/') ? entry : `${entry}/${entry.includes(':') ? 128 : 32}`);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (entries.length === 0 || bad.length > 0) {
+    problems.push(`TRUST_PROXY must be false, a hop count, or addresses/CIDRs/loopback/linklocal/uniquelocal, got "${raw}"`);
+    return false;
+  }
+  return entries;
 }

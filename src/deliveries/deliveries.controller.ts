@@ -1,6 +1,7 @@
 import { BadRequestException, Controller, HttpStatus, Get, HttpCode, Param, Post, Query, type PipeTransform } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.js';
+import { Authenticated } from '../common/route-access.decorator.js';
 import { DeliveriesService } from './deliveries.service.js';
 import { DeliveryControlService } from './delivery-control.service.js';
 import { DeliveryActionResponseDto, DeliveryDetailDto } from './dto/delivery-response.dto.js';
@@ -16,7 +17,7 @@ class ParseEventIdPipe implements PipeTransform<string, string> {
 }
 
 @ApiTags('deliveries')
-@ApiBearerAuth()
+@Authenticated()
 @Controller('v1/deliveries')
 @ApiErrors(HttpStatus.NOT_FOUND, HttpStatus.CONFLICT, HttpStatus.SERVICE_UNAVAILABLE)
 export class DeliveriesController {

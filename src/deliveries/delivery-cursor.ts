@@ -1,3 +1,5 @@
+import { isRealDateTime, MAX_UTC_OFFSET_HOURS } from '../common/calendar.js';
+
 /**
  * Keyset cursor over (created_at, event_id), newest first. Rows inserted while a client pages
  * are newer than its cursor, so they never shift or repeat the pages it has not read yet.
@@ -9,7 +11,8 @@ export interface DeliveryCursor {
   eventId: string;
 }
 
-const TIMESTAMP_TEXT = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/;
+
+const TIMESTAMP_TEXT = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?[+-](\d{2})(?::(\d{2}))?$/;
 
 export function encodeDeliveryCursor(cursor: DeliveryCursor): string {
   return Buffer.from(JSON.stringify([cursor.createdAt, cursor.eventId])).toString('base64url');
@@ -20,10 +23,25 @@ export function decodeDeliveryCursor(text: string): DeliveryCursor | undefined {
     const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
     if (!Array.isArray(value) || value.length !== 2) return undefined;
     const [createdAt, eventId] = value as unknown[];
-    if (typeof createdAt !== 'string' || !TIMESTAMP_TEXT.test(createdAt)) return undefined;
+    if (typeof createdAt !== 'string' || !isTimestampText(createdAt)) return undefined;
     if (typeof eventId !== 'string' || !/^[0-9a-f]{32}$/.test(eventId)) return undefined;
     return { createdAt, eventId };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The shape alone is not enough: a tampered cursor such as month 13, day 31 in April or year 0000
+ * matches it, and PostgreSQL fails the cast with an error that would answer 500.
+ */
+function isTimestampText(text: string): boolean {
+  const match = TIMESTAMP_TEXT.exec(text);
+  if (!match) return false;
+  const field = (index: number) => Number(match[index] ?? 0);
+  return (
+    isRealDateTime(field(1), field(2), field(3), field(4), field(5), field(6)) &&
+    field(8) <= MAX_UTC_OFFSET_HOURS &&
+    field(9) <= 59
+  );
 }

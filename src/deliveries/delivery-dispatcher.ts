@@ -14,6 +14,13 @@ import { DeliveryError, DeliveryErrorCode } from './delivery.errors.js';
 /** An ingest request waits at most this long for Temporal before answering 503. */
 const START_DEADLINE_MS = 10_000;
 
+/**
+ * Workflow starts one dispatch keeps in flight at once. An event fans out to up to
+ * MAX_DESTINATIONS deliveries; starting them all together would open that many gRPC calls per
+ * ingest request and let a burst of ingests swamp the Temporal frontend.
+ */
+export const MAX_CONCURRENT_WORKFLOW_STARTS = 16;
+
 /** Everything needed to start the workflow of one delivery. */
 export interface DeliveryDispatch {
   eventId: string;
@@ -69,9 +76,14 @@ export class DeliveryDispatcher {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /**
+   * Starts every dispatch (MAX_CONCURRENT_WORKFLOW_STARTS at a time, all within one deadline), marks
+   * those started, and throws DispatchUnavailable when any could not be started.
+   */
   async dispatch(dispatches: DeliveryDispatch[]): Promise<void> {
     if (dispatches.length === 0) return;
-    const results = await Promise.allSettled(dispatches.map((dispatch) => this.start(dispatch, 'first')));
+    const deadline = Date.now() + START_DEADLINE_MS;
+    const results = await settleWithConcurrency(dispatches, MAX_CONCURRENT_WORKFLOW_STARTS, (dispatch) => this.start(dispatch, 'first', deadline));
     const started = dispatches.filter((_, index) => results[index]!.status === 'fulfilled').map((d) => d.eventId);
     if (started.length > 0) await this.markDispatched(started);
     const failed = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
@@ -122,10 +134,10 @@ export class DeliveryDispatcher {
    * retries cannot start two runs. Throws WorkflowExecutionAlreadyStartedError when refused.
    */
   async startRetry(dispatch: DeliveryDispatch): Promise<void> {
-    await this.start(dispatch, 'retry');
+    await this.start(dispatch, 'retry', Date.now() + START_DEADLINE_MS);
   }
 
-  private async start(dispatch: DeliveryDispatch, run: 'first' | 'retry'): Promise<void> {
+  private async start(dispatch: DeliveryDispatch, run: 'first' | 'retry', deadline: number): Promise<void> {
     const input: DeliveryWorkflowInput = {
       eventId: dispatch.eventId,
       destinationId: dispatch.destinationId,
@@ -133,7 +145,7 @@ export class DeliveryDispatcher {
       retry: dispatch.retry,
     };
     try {
-      await this.temporal.connection.withDeadline(Date.now() + START_DEADLINE_MS, () => this.temporal.workflow.start('deliveryWorkflow', {
+      await this.temporal.connection.withDeadline(deadline, () => this.temporal.workflow.start('deliveryWorkflow', {
         workflowId: dispatch.workflowId,
         taskQueue: this.config.temporal.taskQueue,
         args: [input],
@@ -153,4 +165,25 @@ export class DeliveryDispatcher {
       throw error;
     }
   }
+}
+
+/**
+ * Promise.allSettled over `items`, with at most `limit` calls of `run` pending at once: every item
+ * is run whatever happens to the others, and the results keep the order of the items.
+ */
+async function settleWithConcurrency<T>(items: T[], limit: number, run: (item: T) => Promise<void>): Promise<PromiseSettledResult<void>[]> {
+  const results: PromiseSettledResult<void>[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const index = next++;
+      try {
+        results[index] = { status: 'fulfilled', value: await run(items[index]!) };
+      } catch (reason) {
+        results[index] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
 }

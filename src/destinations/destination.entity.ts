@@ -9,6 +9,12 @@ import {
 import type { CanonicalEvent } from '../common/canonical-event.js';
 
 export const DESTINATION_METHODS = ['POST', 'PUT', 'PATCH'] as const;
+
+/**
+ * What a deleted destination holds instead of its signing secret. The column stays NOT NULL for
+ * live destinations, and a CHECK constraint keeps deleted rows free of secrets and header values.
+ */
+export const ERASED_SIGNING_SECRET = '';
 export type DestinationMethod = (typeof DESTINATION_METHODS)[number];
 
 /** Per-destination overrides of the global delivery defaults; absent fields use the defaults. */
@@ -34,7 +40,7 @@ export class Destination {
   @Column({ type: 'text' })
   method: DestinationMethod;
 
-  /** Values are secrets: never logged, masked in responses, read only by the send activity. */
+  /** Values are secrets: never logged, masked in responses, read only by the send activity; `{}` once deleted. */
   @Column({ type: 'jsonb' })
   headers: Record<string, string>;
 
@@ -51,6 +57,7 @@ export class Destination {
   @Column({ name: 'retry_policy', type: 'jsonb' })
   retryPolicy: RetryPolicyOverrides;
 
+  /** ERASED_SIGNING_SECRET once the destination is deleted. */
   @Column({ name: 'signing_secret', type: 'text' })
   signingSecret: string;
 

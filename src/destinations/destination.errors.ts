@@ -5,6 +5,7 @@ export enum DestinationErrorCode {
   NotFound = 'DESTINATION_NOT_FOUND',
   UrlRefused = 'DESTINATION_URL_REFUSED',
   RetryPolicyInvalid = 'DESTINATION_RETRY_POLICY_INVALID',
+  LimitReached = 'DESTINATION_LIMIT_REACHED',
 }
 
 export class DestinationError extends DomainError<DestinationErrorCode> {
@@ -15,6 +16,9 @@ export class DestinationError extends DomainError<DestinationErrorCode> {
       case DestinationErrorCode.UrlRefused:
       case DestinationErrorCode.RetryPolicyInvalid:
         return HttpStatus.BAD_REQUEST;
+      // The request is valid; the account's current state refuses it until a destination is deleted.
+      case DestinationErrorCode.LimitReached:
+        return HttpStatus.CONFLICT;
     }
   }
 }

@@ -1,6 +1,7 @@
 import { BadRequestException, Body, HttpStatus, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.js';
+import { Authenticated } from '../common/route-access.decorator.js';
 import { CreateDestinationDto, UpdateDestinationDto } from './dto/destination-request.dto.js';
 import { CreatedDestinationResponseDto, DestinationResponseDto, RotatedSecretResponseDto } from './dto/destination-response.dto.js';
 import { DestinationsService } from './destinations.service.js';
@@ -8,9 +9,9 @@ import { DestinationsService } from './destinations.service.js';
 const uuid = new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException('id must be a UUID') });
 
 @ApiTags('destinations')
-@ApiBearerAuth()
+@Authenticated()
 @Controller('v1/destinations')
-@ApiErrors(HttpStatus.NOT_FOUND, HttpStatus.PAYLOAD_TOO_LARGE)
+@ApiErrors(HttpStatus.NOT_FOUND, HttpStatus.CONFLICT, HttpStatus.PAYLOAD_TOO_LARGE)
 export class DestinationsController {
   constructor(private readonly destinations: DestinationsService) {}
 

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
-import type { Repository } from 'typeorm';
+import type { EntityManager, Repository } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DestinationUrlPolicy, UrlPolicyError } from '../url-policy/destination-url-policy.js';
-import { Destination, type RetryPolicyOverrides } from './destination.entity.js';
+import { Destination, ERASED_SIGNING_SECRET, type RetryPolicyOverrides } from './destination.entity.js';
 import { DestinationError, DestinationErrorCode } from './destination.errors.js';
 import type { CreateDestinationDto, UpdateDestinationDto } from './dto/destination-request.dto.js';
 import type { CreatedDestinationResponseDto, DestinationResponseDto, RotatedSecretResponseDto } from './dto/destination-response.dto.js';
@@ -12,6 +12,8 @@ import { effectiveRetryPolicy, effectiveTimeoutMs } from './retry-policy.js';
 
 const MASKED_HEADER_VALUE = '********';
 const SIGNING_SECRET_BYTES = 24;
+/** Held while a create counts the live destinations, so concurrent creates cannot overshoot the cap. */
+const CREATE_LOCK_KEY = 'destinations: create';
 
 @Injectable()
 export class DestinationsService {
@@ -22,20 +24,33 @@ export class DestinationsService {
   ) {}
 
   async create(dto: CreateDestinationDto): Promise<CreatedDestinationResponseDto> {
-    await this.checkUrl(dto.url);
     const retryPolicy = this.checkRetryPolicy(dto.retry_policy ?? {});
-    const destination = this.destinations.create({
-      name: dto.name,
-      url: dto.url,
-      method: dto.method ?? 'POST',
-      headers: dto.headers ?? {},
-      eventMap: dto.event_map,
-      enabled: dto.enabled ?? true,
-      timeoutMs: dto.timeout_ms ?? null,
-      retryPolicy,
-      signingSecret: newSigningSecret(),
+    await this.checkUrl(dto.url);
+    const saved = await this.destinations.manager.transaction(async (manager) => {
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [CREATE_LOCK_KEY]);
+      // Soft-deleted rows are not counted: the cap bounds what can receive deliveries.
+      const live = await manager.count(Destination);
+      const { maxDestinations } = this.config.limits;
+      if (live >= maxDestinations) {
+        throw new DestinationError(
+          DestinationErrorCode.LimitReached,
+          `destination limit reached: at most ${maxDestinations} destinations may exist at once; delete one before creating another`,
+        );
+      }
+      return manager.save(
+        manager.create(Destination, {
+          name: dto.name,
+          url: dto.url,
+          method: dto.method ?? 'POST',
+          headers: dto.headers ?? {},
+          eventMap: dto.event_map,
+          enabled: dto.enabled ?? true,
+          timeoutMs: dto.timeout_ms ?? null,
+          retryPolicy,
+          signingSecret: newSigningSecret(),
+        }),
+      );
     });
-    const saved = await this.destinations.save(destination);
     return { ...this.toResponse(saved), signing_secret: saved.signingSecret };
   }
 
@@ -44,13 +59,15 @@ export class DestinationsService {
    * the new and the previous secret, so the receiver can switch without rejecting anything.
    */
   async rotateSecret(id: string): Promise<RotatedSecretResponseDto> {
-    const destination = await this.findOrFail(id);
-    const expiresAt = new Date(Date.now() + this.config.signingSecretGracePeriodMs);
-    destination.previousSigningSecret = destination.signingSecret;
-    destination.previousSigningSecretExpiresAt = expiresAt;
-    destination.signingSecret = newSigningSecret();
-    await this.destinations.save(destination);
-    return { id, signing_secret: destination.signingSecret, previous_secret_expires_at: expiresAt.toISOString() };
+    return this.destinations.manager.transaction(async (manager) => {
+      const destination = await this.lockLive(manager, id);
+      const expiresAt = new Date(Date.now() + this.config.signingSecretGracePeriodMs);
+      destination.previousSigningSecret = destination.signingSecret;
+      destination.previousSigningSecretExpiresAt = expiresAt;
+      destination.signingSecret = newSigningSecret();
+      await manager.save(destination);
+      return { id, signing_secret: destination.signingSecret, previous_secret_expires_at: expiresAt.toISOString() };
+    });
   }
 
   async list(): Promise<DestinationResponseDto[]> {
@@ -62,37 +79,68 @@ export class DestinationsService {
     return this.toResponse(await this.findOrFail(id));
   }
 
+  /**
+   * Changes the fields given. A url on another origin (scheme, host or port) drops the stored
+   * headers unless the same request gives headers again: they were meant for the old receiver,
+   * and an `Authorization` value must not follow the url to a server the editor chose.
+   */
   async update(id: string, dto: UpdateDestinationDto): Promise<DestinationResponseDto> {
-    const destination = await this.findOrFail(id);
-    if (dto.url !== undefined) await this.checkUrl(dto.url);
-    const retryPolicy = dto.retry_policy === undefined ? destination.retryPolicy : this.checkRetryPolicy(dto.retry_policy);
-    this.destinations.merge(destination, {
-      name: dto.name,
-      url: dto.url,
-      method: dto.method,
-      headers: dto.headers,
-      eventMap: dto.event_map,
-      enabled: dto.enabled,
-      timeoutMs: dto.timeout_ms,
-      retryPolicy,
+    await this.findOrFail(id);
+    const retryPolicy = dto.retry_policy === undefined ? undefined : this.checkRetryPolicy(dto.retry_policy);
+    const url = dto.url === undefined ? undefined : await this.checkUrl(dto.url);
+    // The DNS check above runs before the row is locked; the locked read decides.
+    const saved = await this.destinations.manager.transaction(async (manager) => {
+      const destination = await this.lockLive(manager, id);
+      const movesOrigin = url !== undefined && url.origin !== new URL(destination.url).origin;
+      manager.merge(Destination, destination, {
+        name: dto.name,
+        url: dto.url,
+        method: dto.method,
+        headers: dto.headers ?? (movesOrigin ? {} : undefined),
+        eventMap: dto.event_map,
+        enabled: dto.enabled,
+        // null is deliberate: back to the global DELIVERY_TIMEOUT_MS.
+        timeoutMs: dto.timeout_ms,
+        retryPolicy,
+      });
+      return manager.save(destination);
     });
-    return this.toResponse(await this.destinations.save(destination));
+    return this.toResponse(saved);
   }
 
+  /**
+   * Soft delete keeps the delivery history readable but erases what only sending needed: header
+   * values and signing secrets. One statement, so the row is never deleted yet still holding them;
+   * a PATCH or rotation in flight holds the row lock and is cleared right after it commits.
+   * Attempts still scheduled for the destination fail as `destination is deleted`.
+   */
   async remove(id: string): Promise<void> {
-    const destination = await this.findOrFail(id);
-    await this.destinations.softRemove(destination);
+    const [, affected]: [unknown[], number] = await this.destinations.query(
+      `UPDATE destinations
+          SET deleted_at = now(), updated_at = now(), headers = '{}',
+              signing_secret = $2, previous_signing_secret = NULL, previous_signing_secret_expires_at = NULL
+        WHERE id = $1 AND deleted_at IS NULL`,
+      [id, ERASED_SIGNING_SECRET],
+    );
+    if (affected === 0) throw notFound(id);
   }
 
   private async findOrFail(id: string): Promise<Destination> {
     const destination = await this.destinations.findOneBy({ id });
-    if (!destination) throw new DestinationError(DestinationErrorCode.NotFound, `destination ${id} not found`);
+    if (!destination) throw notFound(id);
     return destination;
   }
 
-  private async checkUrl(url: string): Promise<void> {
+  /** The live row, locked until the transaction ends so a concurrent delete waits for it. */
+  private async lockLive(manager: EntityManager, id: string): Promise<Destination> {
+    const destination = await manager.findOne(Destination, { where: { id }, lock: { mode: 'pessimistic_write' } });
+    if (!destination) throw notFound(id);
+    return destination;
+  }
+
+  private async checkUrl(url: string): Promise<URL> {
     try {
-      await this.urlPolicy.check(url);
+      return await this.urlPolicy.check(url);
     } catch (error) {
       if (error instanceof UrlPolicyError) throw new DestinationError(DestinationErrorCode.UrlRefused, error.reason);
       throw error;
@@ -100,6 +148,17 @@ export class DestinationsService {
   }
 
   private checkRetryPolicy(overrides: RetryPolicyOverrides): RetryPolicyOverrides {
+    // Only what the caller asks for is held to the floor; the global defaults are the operator's choice.
+    const floorMs = this.config.limits.minRetryIntervalMs;
+    for (const field of ['initial_interval_ms', 'max_interval_ms'] as const) {
+      const value = overrides[field];
+      if (value !== undefined && value < floorMs) {
+        throw new DestinationError(
+          DestinationErrorCode.RetryPolicyInvalid,
+          `retry_policy.${field} must be at least ${floorMs} ms, the minimum retry interval`,
+        );
+      }
+    }
     const effective = effectiveRetryPolicy(overrides, this.config.delivery);
     if (effective.maxIntervalMs < effective.initialIntervalMs) {
       throw new DestinationError(
@@ -134,6 +193,10 @@ export class DestinationsService {
       updated_at: destination.updatedAt.toISOString(),
     };
   }
+}
+
+function notFound(id: string): DestinationError {
+  return new DestinationError(DestinationErrorCode.NotFound, `destination ${id} not found`);
 }
 
 /** Standard Webhooks secret: `whsec_` and base64 of random bytes. */

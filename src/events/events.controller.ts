@@ -1,12 +1,13 @@
 import { Body, Controller, Headers, HttpCode, HttpStatus, Post, UseInterceptors } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.js';
+import { Authenticated } from '../common/route-access.decorator.js';
 import { IngestEventDto, IngestEventResponseDto } from './dto/event.dto.js';
 import { IngestLatencyInterceptor } from '../metrics/ingest-latency.interceptor.js';
 import { EventsService } from './events.service.js';
 
 @ApiTags('events')
-@ApiBearerAuth()
+@Authenticated()
 @Controller('v1/events')
 @UseInterceptors(IngestLatencyInterceptor)
 @ApiErrors(HttpStatus.CONFLICT, HttpStatus.PAYLOAD_TOO_LARGE, HttpStatus.SERVICE_UNAVAILABLE)

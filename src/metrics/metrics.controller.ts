@@ -1,12 +1,17 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { PublicRoute } from '../common/route-access.decorator.js';
 import { temporalSdkMetricsUrl } from '../temporal/temporal-runtime.js';
 import { metricsRegistry } from './delivery-metrics.js';
 
 const SDK_METRICS_TIMEOUT_MS = 1000;
 
-/** Prometheus exposition: the service's metrics, then the Temporal SDK's worker metrics when a worker runs here. */
+/**
+ * Prometheus exposition: the service's metrics, then the Temporal SDK's worker metrics when a worker runs here.
+ * Public so a scraper needs no key: keep the port off the public network.
+ */
 @ApiExcludeController()
+@PublicRoute()
 @Controller('metrics')
 export class MetricsController {
   @Get()

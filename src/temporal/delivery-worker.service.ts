@@ -72,6 +72,7 @@ export class DeliveryWorkerService implements OnApplicationBootstrap, OnApplicat
         store: new DeliveryStore(this.dataSource),
         http: new WebhookHttpClient(this.httpDispatcher),
         defaultTimeoutMs: this.config.delivery.timeoutMs,
+        minRetryIntervalMs: this.config.limits.minRetryIntervalMs,
         metrics: prometheusDeliveryMetrics,
         logger: rootLogger.child({ component: 'delivery' }),
       }),

@@ -14,6 +14,13 @@ export class UrlPolicyError extends Error {
   }
 }
 
+/**
+ * The rule a name broke, without the address it resolved to: echoing that would let anyone who can
+ * save a destination (or read its attempts) map internal DNS one name at a time.
+ */
+export const NON_PUBLIC_RULE =
+  'only public unicast addresses are allowed: loopback, private, link-local, carrier-grade NAT, unique-local, multicast, reserved and other special-purpose ranges are refused';
+
 /** Resolves a hostname to every IPv4/IPv6 address it currently has. */
 export type HostResolver = (hostname: string) => Promise<string[]>;
 
@@ -59,7 +66,8 @@ export class DestinationUrlPolicy {
       throw new UrlPolicyError('url must not contain credentials');
     }
 
-    // IPv6 literals keep their brackets in URL.hostname.
+    // IPv6 literals keep their brackets in URL.hostname. A literal's reason may name the address:
+    // the caller typed it, so it reveals nothing about our network.
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     if (isIP(host) !== 0) {
       const verdict = checkAddress(host, this.allowedCidrs);
@@ -77,11 +85,8 @@ export class DestinationUrlPolicy {
     }
     // A name with one public and one private address is refused: the client
     // may pick either, and an attacker controls which comes first.
-    for (const address of addresses) {
-      const verdict = checkAddress(address, this.allowedCidrs);
-      if (!verdict.allowed) {
-        throw new UrlPolicyError(`url host "${host}" resolves to a non-public address: ${verdict.reason}`);
-      }
+    if (addresses.some((address) => !checkAddress(address, this.allowedCidrs).allowed)) {
+      throw new UrlPolicyError(`url host "${host}" resolves to a non-public address (${NON_PUBLIC_RULE})`);
     }
     return url;
   }

@@ -3,13 +3,18 @@ import { isIP, type LookupFunction } from 'node:net';
 import { buildConnector } from 'undici';
 import { checkAddress } from './address-policy.js';
 import type { Cidr } from './cidr.js';
-import { type HostResolver, systemResolver } from './destination-url-policy.js';
+import { type HostResolver, NON_PUBLIC_RULE, systemResolver } from './destination-url-policy.js';
 
 /** `code` of the error a refused connection fails with. */
 export const NON_PUBLIC_ADDRESS_CODE = 'ERR_DESTINATION_NOT_PUBLIC';
 
-function nonPublicAddressError(reason: string): NodeJS.ErrnoException {
-  const error: NodeJS.ErrnoException = new Error(`destination resolves to a non-public address (${reason})`);
+/**
+ * The message becomes the attempt's error, which the deliveries API shows: for a name it states
+ * the rule, never the address the name resolved to (that would map internal DNS). An IP literal's
+ * reason may name it, since it is in the URL the caller saved.
+ */
+function nonPublicAddressError(detail: string): NodeJS.ErrnoException {
+  const error: NodeJS.ErrnoException = new Error(`destination resolves to a non-public address (${detail})`);
   error.code = NON_PUBLIC_ADDRESS_CODE;
   return error;
 }
@@ -31,12 +36,9 @@ export function createGuardedLookup(allowedCidrs: Cidr[], resolver: HostResolver
           callback(error, []);
           return;
         }
-        for (const address of addresses) {
-          const verdict = checkAddress(address, allowedCidrs);
-          if (!verdict.allowed) {
-            callback(nonPublicAddressError(verdict.reason), []);
-            return;
-          }
+        if (addresses.some((address) => !checkAddress(address, allowedCidrs).allowed)) {
+          callback(nonPublicAddressError(NON_PUBLIC_RULE), []);
+          return;
         }
         // options.family is not used to filter: every address is already
         // vetted, and Node dials each one with the family we report.

@@ -42,7 +42,7 @@ describe('7. poison input', () => {
     await stack?.close();
   });
 
-  it(`7a: ${REQUESTS} fast-check requests: never a 5xx, never a crash, and the database unchanged by every one`, async () => {
+  it(`7a: ${REQUESTS} fast-check requests: never a 5xx, never a crash, the database unchanged by every one, and 401/404 for every request without a key`, async () => {
     const destination = await stack.createDestination(api, 'fixture');
     const event = depositEvent('7-fixture', 1);
     const ingested = await api.request('POST', '/v1/events', event);
@@ -62,6 +62,9 @@ describe('7. poison input', () => {
         const answer = await sendPoison(api.port, request);
         status = answer.status;
         if (status >= 500) violations.push(`answered ${status} ${answer.body}: ${describePoison(request)}`);
+        else if (request.kind === 'http' && request.expected && !request.expected.accepts(status)) {
+          violations.push(`answered ${status} where only ${request.expected.description} is right ${answer.body.slice(0, 200)}: ${describePoison(request)}`);
+        }
       } catch (error) {
         status = -1;
         violations.push(`no answer (${String(error)}): ${describePoison(request)}`);

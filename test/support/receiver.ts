@@ -11,7 +11,14 @@ export interface ReceivedRequest {
 
 /** What the receiver does with the n-th request (0-based). */
 export type ReceiverReply =
-  | { status: number; headers?: Record<string, string>; body?: string }
+  | { status: number; headers?: Record<string, string>; body?: string | Buffer }
+  /** Answers with the request's headers in its body: as a JSON object, or as `name: value` lines. */
+  | { status: number; echoHeaders: 'json' | 'text' }
+  /**
+   * Sends the status line and headers at once, then one chunk of body every `intervalMs`
+   * (`count` chunks), then ends the body or resets the connection. Stops when the client goes away.
+   */
+  | { status: number; trickle: { chunk: string; intervalMs: number; count: number; then: 'end' | 'reset' } }
   | { hang: true };
 
 /**
@@ -73,7 +80,37 @@ export class Receiver {
     });
     const reply = this.replies[Math.min(index, this.replies.length - 1)]!;
     if ('hang' in reply) return;
+    if ('echoHeaders' in reply) {
+      const echo =
+        reply.echoHeaders === 'json'
+          ? JSON.stringify({ headers: request.headers })
+          : Object.entries(request.headers).map(([name, value]) => `${name}: ${String(value)}`).join('\n');
+      response.writeHead(reply.status, { 'content-type': reply.echoHeaders === 'json' ? 'application/json' : 'text/plain' });
+      response.end(echo);
+      return;
+    }
+    if ('trickle' in reply) {
+      this.trickle(response, reply.status, reply.trickle);
+      return;
+    }
     response.writeHead(reply.status, reply.headers);
     response.end(reply.body ?? '');
+  }
+
+  private trickle(response: ServerResponse, status: number, { chunk, intervalMs, count, then }: Extract<ReceiverReply, { trickle: unknown }>['trickle']): void {
+    response.writeHead(status, { 'content-type': 'text/plain' });
+    response.flushHeaders();
+    let sent = 0;
+    const timer = setInterval(() => {
+      if (sent < count) {
+        response.write(chunk);
+        sent += 1;
+        return;
+      }
+      clearInterval(timer);
+      if (then === 'reset') response.socket?.destroy();
+      else response.end();
+    }, intervalMs);
+    response.on('close', () => clearInterval(timer));
   }
 }

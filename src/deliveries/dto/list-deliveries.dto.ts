@@ -1,9 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, ValidateBy } from 'class-validator';
+import { isRfc3339DateTime } from '../../common/calendar.js';
 import { CANONICAL_EVENTS, type CanonicalEvent } from '../../common/canonical-event.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../delivery-status.js';
 import { DeliveryDto } from './delivery-response.dto.js';
+
+/** A real RFC 3339 date-time: the pattern alone lets 30 February through to PostgreSQL, a 500. */
+const IsDateTime = (options: { message: string }) =>
+  ValidateBy({ name: 'isDateTime', validator: { validate: (value) => typeof value === 'string' && isRfc3339DateTime(value) } }, options);
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
@@ -21,12 +26,13 @@ export class ListDeliveriesQueryDto {
   @IsOptional() @IsIn(CANONICAL_EVENTS, { message: `canonical must be one of: ${CANONICAL_EVENTS.join(', ')}` })
   canonical?: CanonicalEvent;
 
-  @ApiPropertyOptional({ description: 'only deliveries created at or after this ISO 8601 time' })
-  @IsOptional() @IsISO8601({ strict: true }, { message: 'created_after must be an ISO 8601 date-time' })
+  // RFC 3339 rather than any ISO 8601 form: PostgreSQL reads every RFC 3339 time, but not week dates or bare years.
+  @ApiPropertyOptional({ description: 'only deliveries created at or after this RFC 3339 date-time, e.g. 2026-12-01T00:00:00Z' })
+  @IsOptional() @IsDateTime({ message: 'created_after must be an RFC 3339 date-time such as 2026-12-01T00:00:00Z' })
   created_after?: string;
 
-  @ApiPropertyOptional({ description: 'only deliveries created before this ISO 8601 time' })
-  @IsOptional() @IsISO8601({ strict: true }, { message: 'created_before must be an ISO 8601 date-time' })
+  @ApiPropertyOptional({ description: 'only deliveries created before this RFC 3339 date-time' })
+  @IsOptional() @IsDateTime({ message: 'created_before must be an RFC 3339 date-time such as 2026-12-01T00:00:00Z' })
   created_before?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })

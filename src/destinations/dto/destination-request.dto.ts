@@ -2,7 +2,6 @@ import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsBoolean,
-  IsDefined,
   IsIn,
   IsInt,
   IsNumber,
@@ -17,65 +16,84 @@ import {
 } from 'class-validator';
 import type { CanonicalEvent } from '../../common/canonical-event.js';
 import { DESTINATION_METHODS, type DestinationMethod } from '../destination.entity.js';
-import { IsEventMap, IsHeaderMap } from './destination-validators.js';
+import { MAX_ATTEMPTS_PER_RUN } from '../retry-policy.js';
+import { IsEventMap, IsHeaderMap, IsNotNull, IsOmittable, IsPlainText } from './destination-validators.js';
 
 export const MAX_URL_LENGTH = 2048;
 const DAY_MS = 86_400_000;
 
+/**
+ * The interval floors here are absolute; RETRY_MIN_INTERVAL_MS raises them at run time and is
+ * checked by DestinationsService, since decorators cannot read the configuration.
+ */
 export class RetryPolicyDto {
-  @ApiPropertyOptional({ minimum: 100, example: 10_000 })
-  @IsOptional() @IsInt() @Min(100) @Max(DAY_MS)
+  @ApiPropertyOptional({ minimum: 100, example: 10_000, description: 'at least RETRY_MIN_INTERVAL_MS (default 1000)' })
+  @IsOmittable() @IsInt() @Min(100) @Max(DAY_MS)
   initial_interval_ms?: number;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 10, example: 2 })
-  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(1) @Max(10)
+  @IsOmittable() @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(1) @Max(10)
   backoff_coefficient?: number;
 
-  @ApiPropertyOptional({ minimum: 100, example: 3_600_000 })
-  @IsOptional() @IsInt() @Min(100) @Max(DAY_MS)
+  @ApiPropertyOptional({ minimum: 100, example: 3_600_000, description: 'at least RETRY_MIN_INTERVAL_MS (default 1000)' })
+  @IsOmittable() @IsInt() @Min(100) @Max(DAY_MS)
   max_interval_ms?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 1000, description: '0 = unlimited within max_age_ms' })
-  @IsOptional() @IsInt() @Min(0) @Max(1000)
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: MAX_ATTEMPTS_PER_RUN,
+    description: `attempts per run; 0 = as many as fit in max_age_ms, at most ${MAX_ATTEMPTS_PER_RUN}`,
+  })
+  @IsOmittable() @IsInt() @Min(0) @Max(MAX_ATTEMPTS_PER_RUN)
   max_attempts?: number;
 
   @ApiPropertyOptional({ minimum: 1000, maximum: 30 * DAY_MS, example: 259_200_000 })
-  @IsOptional() @IsInt() @Min(1000) @Max(30 * DAY_MS)
+  @IsOmittable() @IsInt() @Min(1000) @Max(30 * DAY_MS)
   max_age_ms?: number;
 }
 
+/** Null is refused for every field (400 naming it) except `timeout_ms`, where it means the global default. */
 export class CreateDestinationDto {
   @ApiProperty({ example: 'Meta CAPI relay', maxLength: 200 })
-  @IsString() @Length(1, 200)
+  @IsNotNull() @IsString() @Length(1, 200) @IsPlainText()
   name: string;
 
   @ApiProperty({ example: 'https://hooks.example.com/xt', description: 'http(s), no credentials, public address only' })
-  @IsString() @MaxLength(MAX_URL_LENGTH)
+  @IsNotNull() @IsString() @MaxLength(MAX_URL_LENGTH) @IsPlainText()
   url: string;
 
   @ApiPropertyOptional({ enum: DESTINATION_METHODS, default: 'POST' })
-  @IsOptional() @IsIn(DESTINATION_METHODS)
+  @IsOmittable() @IsIn(DESTINATION_METHODS)
   method?: DestinationMethod;
 
-  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, example: { 'X-Shared-Secret': 's3cr3t' }, description: 'write-only: values are masked in responses' })
-  @IsOptional() @IsHeaderMap()
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { 'X-Shared-Secret': 's3cr3t' },
+    description: 'write-only: values are masked in responses; printable ASCII and TAB only. Dropped when a PATCH moves url to another origin without giving headers again',
+  })
+  @IsOmittable() @IsHeaderMap()
   headers?: Record<string, string>;
 
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, example: { deposit: 'Purchase', registration: 'CompleteRegistration' } })
-  @IsDefined() @IsEventMap()
+  @IsNotNull() @IsEventMap()
   event_map: Partial<Record<CanonicalEvent, string>>;
 
   @ApiPropertyOptional({ default: true })
-  @IsOptional() @IsBoolean()
+  @IsOmittable() @IsBoolean()
   enabled?: boolean;
 
-  @ApiPropertyOptional({ minimum: 100, maximum: 60_000, description: 'per-attempt timeout; default DELIVERY_TIMEOUT_MS' })
+  @ApiPropertyOptional({ type: Number, minimum: 100, maximum: 60_000, nullable: true, description: 'per-attempt timeout; null or absent = DELIVERY_TIMEOUT_MS' })
   @IsOptional() @IsInt() @Min(100) @Max(60_000)
-  timeout_ms?: number;
+  timeout_ms?: number | null;
 
-  @ApiPropertyOptional({ type: RetryPolicyDto })
-  @IsOptional() @IsObject() @ValidateNested() @Type(() => RetryPolicyDto)
+  @ApiPropertyOptional({ type: RetryPolicyDto, description: 'replaces the stored overrides as a whole on PATCH' })
+  @IsOmittable() @IsObject() @ValidateNested() @Type(() => RetryPolicyDto)
   retry_policy?: RetryPolicyDto;
 }
 
-export class UpdateDestinationDto extends PartialType(CreateDestinationDto) {}
+/**
+ * Absent fields are left as they are. `skipNullProperties: false` keeps null under validation:
+ * the default would let null skip every check and reach the database.
+ */
+export class UpdateDestinationDto extends PartialType(CreateDestinationDto, { skipNullProperties: false }) {}

@@ -1,11 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { DESTINATION_METHODS, type DestinationMethod } from '../destination.entity.js';
+import { MAX_ATTEMPTS_PER_RUN } from '../retry-policy.js';
 
 export class RetryPolicyResponseDto {
   @ApiProperty() initial_interval_ms: number;
   @ApiProperty() backoff_coefficient: number;
   @ApiProperty() max_interval_ms: number;
-  @ApiProperty({ description: '0 = unlimited within max_age_ms' }) max_attempts: number;
+  @ApiProperty({ minimum: 1, maximum: MAX_ATTEMPTS_PER_RUN, description: `attempts per run as the workflow runs them: a requested 0 shows as ${MAX_ATTEMPTS_PER_RUN}; max_age_ms may end the run sooner` })
+  max_attempts: number;
   @ApiProperty() max_age_ms: number;
 }
 

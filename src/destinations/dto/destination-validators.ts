@@ -1,4 +1,4 @@
-import { registerDecorator, type ValidationArguments, type ValidationOptions } from 'class-validator';
+import { registerDecorator, ValidateIf, type ValidationArguments, type ValidationOptions } from 'class-validator';
 import { CANONICAL_EVENTS, isCanonicalEvent } from '../../common/canonical-event.js';
 
 export const MAX_CUSTOM_HEADERS = 20;
@@ -8,8 +8,18 @@ export const MAX_TARGET_EVENT_LENGTH = 200;
 
 /** RFC 9110 token characters: anything else cannot be a header name. */
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Header values may not smuggle a second header or end the header block. */
-const FORBIDDEN_HEADER_VALUE = /[\r\n\0]/;
+/**
+ * Visible ASCII, space and TAB only. CR/LF would smuggle a second header or end the header block;
+ * other controls, DEL and obs-text (0x80-0xFF) are read differently by different HTTP stacks, and
+ * undici throws at send time on code points above U+00FF, so such a value could never be delivered.
+ */
+const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
+/**
+ * C0 controls (TAB included), DEL and C1 controls: never part of a name, URL or event name, NUL is
+ * refused by PostgreSQL, and the rest would end up in logs, search attributes and receivers' bodies.
+ */
+const CONTROL_CHARACTER = /\p{Cc}/u;
+const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /** Set by XTRACKER on every request; a custom header must not override them. */
 const RESERVED_HEADERS = new Set(['host', 'content-length', 'content-type', 'transfer-encoding', 'connection', 'user-agent', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect']);
 
@@ -29,7 +39,7 @@ export function headerMapProblem(value: unknown): string | undefined {
     if (seen.has(lower)) return `header "${name}" is given twice`;
     seen.add(lower);
     if (typeof headerValue !== 'string') return `header "${name}" must have a string value`;
-    if (FORBIDDEN_HEADER_VALUE.test(headerValue)) return `header "${name}" value must not contain CR, LF or NUL`;
+    if (!HEADER_VALUE.test(headerValue)) return `header "${name}" value may contain only printable ASCII (0x20-0x7E) and TAB`;
     if (headerValue.length > MAX_HEADER_VALUE_LENGTH) return `header "${name}" value is longer than ${MAX_HEADER_VALUE_LENGTH} characters`;
   }
   return undefined;
@@ -43,11 +53,24 @@ export function eventMapProblem(value: unknown): string | undefined {
     if (!isCanonicalEvent(canonical)) return `event_map key "${canonical}" is not a canonical event (${CANONICAL_EVENTS.join(', ')})`;
     if (typeof target !== 'string' || target.trim() === '') return `event_map.${canonical} must be a non-empty target event name`;
     if (target.length > MAX_TARGET_EVENT_LENGTH) return `event_map.${canonical} is longer than ${MAX_TARGET_EVENT_LENGTH} characters`;
+    const textProblem = plainTextProblem(`event_map.${canonical}`, target);
+    if (textProblem !== undefined) return textProblem;
   }
   return undefined;
 }
 
-function fromProblem(name: string, problem: (value: unknown) => string | undefined) {
+/**
+ * Why a free-text value cannot be stored, or undefined. Unpaired surrogates are refused too: jsonb
+ * rejects them (a 500), and text columns would silently store U+FFFD instead.
+ */
+export function plainTextProblem(field: string, value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (CONTROL_CHARACTER.test(value)) return `${field} must not contain control characters (U+0000-U+001F, U+007F-U+009F)`;
+  if (UNPAIRED_SURROGATE.test(value)) return `${field} must be well-formed Unicode (no unpaired surrogates)`;
+  return undefined;
+}
+
+function fromProblem(name: string, problem: (value: unknown, propertyName: string) => string | undefined) {
   return (options?: ValidationOptions) => (target: object, propertyName: string) =>
     registerDecorator({
       name,
@@ -55,11 +78,25 @@ function fromProblem(name: string, problem: (value: unknown) => string | undefin
       propertyName,
       options,
       validator: {
-        validate: (value: unknown) => problem(value) === undefined,
-        defaultMessage: (args: ValidationArguments) => problem(args.value) ?? `${propertyName} is invalid`,
+        validate: (value: unknown) => problem(value, propertyName) === undefined,
+        defaultMessage: (args: ValidationArguments) => problem(args.value, propertyName) ?? `${propertyName} is invalid`,
       },
     });
 }
 
 export const IsHeaderMap = fromProblem('isHeaderMap', headerMapProblem);
 export const IsEventMap = fromProblem('isEventMap', eventMapProblem);
+export const IsPlainText = fromProblem('isPlainText', (value, propertyName) => plainTextProblem(propertyName, value));
+export const IsNotNull = fromProblem('isNotNull', (value, propertyName) => (value === null ? `${propertyName} must not be null` : undefined));
+
+/**
+ * A field that may be left out but is never null. `@IsOptional()` lets null through unvalidated,
+ * and null has no meaning here: on PATCH it would reach NOT NULL columns (a 500) or leave the
+ * client guessing whether it clears the field or restores the default.
+ */
+export function IsOmittable(): PropertyDecorator {
+  return (target, propertyName) => {
+    ValidateIf((_object, value) => value !== undefined)(target, propertyName);
+    IsNotNull()(target, String(propertyName));
+  };
+}

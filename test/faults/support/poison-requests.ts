@@ -12,14 +12,29 @@ export interface PoisonFixtures {
   event: Record<string, unknown>;
 }
 
+/** What an answer must be beyond "not a 5xx", for requests whose only correct answers are known. */
+export interface PoisonExpectation {
+  description: string;
+  accepts(status: number): boolean;
+}
+
+/** A request without a valid key on a route that exists. */
+export const UNAUTHORISED: PoisonExpectation = { description: '401', accepts: (status) => status === 401 };
+/** A request without a key on a path that may or may not spell a route: refused either way, never served. */
+export const UNAUTHORISED_OR_UNROUTED: PoisonExpectation = { description: '401 or 404', accepts: (status) => status === 401 || status === 404 };
+export const CLIENT_ERROR: PoisonExpectation = { description: 'a 4xx', accepts: (status) => status >= 400 && status < 500 };
+
 export type PoisonRequest =
-  | { kind: 'http'; label: string; method: string; path: string; headers: Record<string, string>; body?: string | Uint8Array }
+  | { kind: 'http'; label: string; method: string; path: string; headers: Record<string, string>; body?: string | Uint8Array; expected?: PoisonExpectation }
   | { kind: 'raw'; label: string; bytes: Uint8Array };
+type HttpPoison = Extract<PoisonRequest, { kind: 'http' }>;
 
 const CANONICAL = ['contact', 'subscribed', 'registration', 'deposit'];
 const EVENT_FIELDS = ['id', 'canonical', 'uid', 'occurred_at_ms', 'data'];
 const CLICK_FIELDS = ['uid', 'tg_id', 'fbclid', 'campaign_id', 'campaign_name', 'country'];
 const DESTINATION_FIELDS = ['name', 'url', 'method', 'headers', 'event_map', 'enabled', 'timeout_ms', 'retry_policy'];
+/** Fields a PATCH must not accept null for: null would erase a required column or a policy. */
+const NON_NULLABLE_PATCH_FIELDS = ['url', 'retry_policy', 'headers', 'name'];
 /** Never created in this scenario, so every request naming them answers 404. */
 const MISSING_UUID = '00000000-0000-4000-8000-000000000000';
 const MISSING_EVENT_ID = '0'.repeat(32);
@@ -220,10 +235,46 @@ const malformedId = fc.oneof(
 );
 const malformedEventId = fc.oneof(printable, fc.constantFrom('ABCDEF'.repeat(5) + 'AB', '0'.repeat(31), '0'.repeat(33), 'g'.repeat(32), '%20'.repeat(10)));
 
+/**
+ * Spellings of a /v1 path that a lax router (case-insensitive, slash-merging, dot-resolving,
+ * percent-decoding) or a path-prefix auth check might take for the route itself.
+ */
+const RESPELLINGS: Array<[string, (path: string) => string]> = [
+  ['doubled leading slash', (path) => `/${path}`],
+  ['doubled slash', (path) => path.replace(/^\/v1\//, '/v1//')],
+  ['dot segment first', (path) => `/.${path}`],
+  ['dot segment', (path) => path.replace(/^\/v1\//, '/v1/./')],
+  ['dot-dot segment', (path) => path.replace(/^\/v1\//, '/v1/x/../')],
+  ['encoded dot segment', (path) => path.replace(/^\/v1\//, '/%2e/v1/')],
+  ['encoded slash', (path) => path.replace(/^\/v1\//, '/v1%2F')],
+  ['encoded v', (path) => path.replace(/^\/v1\//, '/%761/')],
+  ['encoded V1', (path) => path.replace(/^\/v1\//, '/%56%31/')],
+  ['trailing slash', (path) => `${path}/`],
+  ['trailing dot segment', (path) => `${path}/.`],
+  ['upper case', (path) => path.toUpperCase()],
+];
+
+/** Flips the case of the letters the mask selects (at least one letter of /v1/<resource>), so the path differs only in case. */
+function withCase(path: string, mask: boolean[]): string {
+  const flipped = [...path].map((char, index) => (mask[index % mask.length] ? (char === char.toLowerCase() ? char.toUpperCase() : char.toLowerCase()) : char));
+  const resourceInitial = path.indexOf('/', 1) + 1;
+  if (flipped.join('') === path || flipped.slice(0, resourceInitial + 1).join('') === path.slice(0, resourceInitial + 1)) {
+    flipped[resourceInitial] = path[resourceInitial]!.toUpperCase();
+  }
+  return flipped.join('');
+}
+
+/** Percent-encodes the character at `index` (modulo the path's length, slashes skipped). */
+function withEncodedCharacter(path: string, index: number): string {
+  const positions = [...path].flatMap((char, position) => (char === '/' ? [] : [position]));
+  const position = positions[index % positions.length]!;
+  return `${path.slice(0, position)}%${path.charCodeAt(position).toString(16).toUpperCase().padStart(2, '0')}${path.slice(position + 1)}`;
+}
+
 /** The 2,000 requests: weights keep every route well covered. */
 export function poisonRequests(fixtures: PoisonFixtures): fc.Arbitrary<PoisonRequest> {
   const auth = { authorization: `Bearer ${fixtures.apiKey}` };
-  const http = (label: string, method: string, path: string, extra: { 'content-type'?: string; body?: string } = {}, headers: Record<string, string> = {}): PoisonRequest => ({
+  const http = (label: string, method: string, path: string, extra: { 'content-type'?: string; body?: string } = {}, headers: Record<string, string> = {}): HttpPoison => ({
     kind: 'http',
     label,
     method,
@@ -269,6 +320,13 @@ export function poisonRequests(fixtures: PoisonFixtures): fc.Arbitrary<PoisonReq
     {
       weight: 1,
       arbitrary: fc.oneof(malformedId, fc.constant(MISSING_UUID)).map((id) => http('POST /v1/destinations/:id/rotate-secret', 'POST', `/v1/destinations/${id}/rotate-secret`)),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.subarray(NON_NULLABLE_PATCH_FIELDS, { minLength: 1 }).map((fields): PoisonRequest => ({
+        ...http(`PATCH /v1/destinations/:id: ${fields.join(', ')} null`, 'PATCH', `/v1/destinations/${fixtures.destinationId}`, json(Object.fromEntries(fields.map((field) => [field, null])))),
+        expected: CLIENT_ERROR,
+      })),
     },
   );
   const clicks = badClick.map((body) => http('POST /v1/clicks: invalid field', 'POST', '/v1/clicks', json(body)));
@@ -339,6 +397,37 @@ export function poisonRequests(fixtures: PoisonFixtures): fc.Arbitrary<PoisonReq
       path: route.path,
       headers: { ...(authorization === undefined ? {} : { authorization }), ...(route.body ? { 'content-type': 'application/json' } : {}) },
       body: route.body ? JSON.stringify(route.body) : undefined,
+      expected: UNAUTHORISED,
+    }));
+  // Requests that would succeed with a key on the canonical path: served under another spelling, they would be 2xx and change the database.
+  const respelled = fc
+    .tuple(
+      fc.constantFrom(
+        { method: 'GET', path: '/v1/destinations', body: undefined },
+        { method: 'GET', path: '/v1/deliveries', body: undefined },
+        { method: 'GET', path: `/v1/deliveries/${fixtures.deliveryEventId}`, body: undefined },
+        { method: 'POST', path: '/v1/events', body: { id: 'respelled', canonical: 'contact', uid: 'no-auth' } },
+        { method: 'POST', path: '/v1/clicks', body: { uid: 'no-auth' } },
+        { method: 'POST', path: '/v1/destinations', body: { name: 'n', url: 'http://127.0.0.1:9/', event_map: { contact: 'Lead' } } },
+        { method: 'PATCH', path: `/v1/destinations/${fixtures.destinationId}`, body: { name: 'renamed' } },
+        { method: 'DELETE', path: `/v1/destinations/${fixtures.destinationId}`, body: undefined },
+        { method: 'POST', path: `/v1/destinations/${fixtures.destinationId}/rotate-secret`, body: undefined },
+        { method: 'POST', path: `/v1/deliveries/${fixtures.deliveryEventId}/cancel`, body: undefined },
+      ),
+      fc.oneof(
+        fc.array(fc.boolean(), { minLength: 8, maxLength: 40 }).map((mask): [string, (path: string) => string] => ['mixed case', (path) => withCase(path, mask)]),
+        fc.nat().map((index): [string, (path: string) => string] => ['one character percent-encoded', (path) => withEncodedCharacter(path, index)]),
+        fc.constantFrom(...RESPELLINGS),
+      ),
+    )
+    .map(([route, [spelling, respell]]): PoisonRequest => ({
+      kind: 'http',
+      label: `${route.method} ${route.path.replace(fixtures.destinationId, ':id').replace(fixtures.deliveryEventId, ':event_id')}: no key, ${spelling}`,
+      method: route.method,
+      path: respell(route.path),
+      headers: route.body ? { 'content-type': 'application/json' } : {},
+      body: route.body ? JSON.stringify(route.body) : undefined,
+      expected: UNAUTHORISED_OR_UNROUTED,
     }));
   const odd = fc.oneof(
     fc
@@ -397,6 +486,7 @@ export function poisonRequests(fixtures: PoisonFixtures): fc.Arbitrary<PoisonReq
     { weight: 12, arbitrary: deliveries },
     { weight: 14, arbitrary: bodies },
     { weight: 8, arbitrary: unauthorised },
+    { weight: 6, arbitrary: respelled },
     { weight: 8, arbitrary: odd },
     { weight: 8, arbitrary: raw },
   );
@@ -419,7 +509,7 @@ export function sendPoison(port: number, poison: PoisonRequest): Promise<PoisonA
   return poison.kind === 'raw' ? sendRaw(port, poison.bytes) : sendHttp(port, poison);
 }
 
-function sendHttp(port: number, poison: Extract<PoisonRequest, { kind: 'http' }>): Promise<PoisonAnswer> {
+function sendHttp(port: number, poison: HttpPoison): Promise<PoisonAnswer> {
   return new Promise((resolve, reject) => {
     const request = httpRequest({ host: '127.0.0.1', port, method: poison.method, path: poison.path, headers: poison.headers, timeout: 30_000, agent: false }, (response) => {
       const chunks: Buffer[] = [];
