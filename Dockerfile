@@ -21,6 +21,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 # The application and its pre-bundled workflows; dist/dev (`npm run dev`'s embedded services) stays out.
 COPY --from=build /app/dist/src ./dist/src
+COPY --from=build /app/dist/contract ./dist/contract
 COPY --from=build /app/dist/workflows ./dist/workflows
 COPY --from=build /app/dist/activities ./dist/activities
 COPY --from=build /app/dist/workflow-bundle.js ./dist/workflow-bundle.js

@@ -11,7 +11,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: ['src/**/*.spec.ts', 'activities/**/*.spec.ts', 'dev/**/*.spec.ts'] },
+        test: { name: 'unit', include: ['src/**/*.spec.ts', 'contract/**/*.spec.ts', 'activities/**/*.spec.ts', 'dev/**/*.spec.ts'] },
       },
       {
         extends: true,

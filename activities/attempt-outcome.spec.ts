@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
-import { NON_PUBLIC_ADDRESS_CODE } from '../src/url-policy/guarded-lookup.js';
+import { NON_PUBLIC_ADDRESS_CODE } from '../contract/delivery-error-types.js';
 import { classifySendError, classifyStatusCode } from './attempt-outcome.js';
 import { nextRetryDelayMs } from './delivery.activities.js';
 import { AttemptTimeoutError } from './webhook-http-client.js';

@@ -1,5 +1,4 @@
-import { NON_PUBLIC_ADDRESS_CODE } from '../src/url-policy/guarded-lookup.js';
-import type { PermanentErrorType, RetryableErrorType } from './delivery-error-types.js';
+import { NON_PUBLIC_ADDRESS_CODE, type PermanentErrorType, type RetryableErrorType } from '../contract/delivery-error-types.js';
 
 /**
  * What one HTTP attempt means for the delivery, as the webhook contract promises:

@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isDatabaseUnavailableError } from '../src/database/database-errors.js';
 
 const FIRST_RETRY_DELAY_MS = 250;
 const MAX_RETRY_DELAY_MS = 2_000;
 
 export interface DatabaseRetryOptions {
+  /** Whether the error means the database could not be reached (the store knows its driver's errors). */
+  isUnavailable: (error: unknown) => boolean;
   /** No retry is started that would end after this time (epoch ms). */
   deadlineMs: number;
   /** Called before each wait, so Temporal does not take a waiting attempt for a dead one. */
@@ -23,7 +24,7 @@ export async function retryWhileDatabaseUnavailable<T>(write: () => Promise<T>, 
     try {
       return await write();
     } catch (error) {
-      if (!isDatabaseUnavailableError(error) || now() + delayMs > options.deadlineMs) throw error;
+      if (!options.isUnavailable(error) || now() + delayMs > options.deadlineMs) throw error;
       options.onRetry(error);
       options.heartbeat();
       await sleep(delayMs);

@@ -3,9 +3,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger } from '@temporalio/worker';
 import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
-import type { AttemptRecord, DeliveryStore, DeliveryTarget } from '../src/deliveries/delivery.store.js';
-import { createDeliveryActivities } from './delivery.activities.js';
-import type { WebhookHttpClient, WebhookResponse } from './webhook-http-client.js';
+import type { AttemptRecord, AttemptStore, DeliveryTarget } from '../contract/attempt-store.js';
+import type { SendWebhookInput } from '../contract/delivery-activities.js';
+import type { WebhookConnector, WebhookResponse } from '../contract/webhook-connector.js';
+import { createDeliveryActivities, type LegacySendWebhookInput } from './delivery.activities.js';
 
 const HEADER_SECRET = 'hdr-s3cr3t';
 const SIGNING_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -19,7 +20,6 @@ function target(): DeliveryTarget {
       url: 'https://hooks.example.com/xt',
       method: 'POST',
       headers: { 'X-Shared-Secret': HEADER_SECRET },
-      timeoutMs: 5_000,
       signingSecret: SIGNING_SECRET,
       previousSigningSecret: null,
       enabled: true,
@@ -28,49 +28,64 @@ function target(): DeliveryTarget {
   };
 }
 
+/** What the store's real implementation takes for an outage; the fake plays the same verdict. */
+const isOutage = (error: unknown) => (error as { code?: unknown } | null)?.code === 'ECONNREFUSED';
+
+const RETRY = { initialIntervalMs: 200, backoffCoefficient: 2, maxIntervalMs: 500, maxAttempts: 0, maxAgeMs: 3_600_000 };
+
 /**
  * The activity against a fake store and a fake HTTP client: the database refusing one particular
  * record, or an exact receiver answer, cannot be produced on demand with the real ones.
  */
 function harness({
   response,
-  recordAttempt,
+  recordAttempt = async () => true,
+  finish = async () => true,
   minRetryIntervalMs = 100,
   startToCloseTimeoutMs = 15_000,
 }: {
   response: WebhookResponse;
-  recordAttempt: (record: AttemptRecord) => Promise<void>;
+  recordAttempt?: (record: AttemptRecord) => Promise<boolean>;
+  finish?: () => Promise<boolean>;
   minRetryIntervalMs?: number;
   startToCloseTimeoutMs?: number;
 }) {
-  const store = { loadTarget: vi.fn(async () => target()), recordAttempt: vi.fn(recordAttempt), finish: vi.fn() };
-  const http = { send: vi.fn(async () => response) };
-  const activities = createDeliveryActivities({
-    store: store as unknown as DeliveryStore,
-    http: http as unknown as WebhookHttpClient,
-    defaultTimeoutMs: 5_000,
-    minRetryIntervalMs,
-    metrics: { attempt: () => undefined, finished: () => undefined },
-    logger: pino({ level: 'silent' }),
-  });
+  const store = {
+    loadTarget: vi.fn(async () => target()),
+    recordAttempt: vi.fn(recordAttempt),
+    finish: vi.fn(finish),
+    isUnavailableError: isOutage,
+  } satisfies AttemptStore;
+  const http = { send: vi.fn(async () => response) } satisfies WebhookConnector;
+  const metrics = { attempt: vi.fn(), finished: vi.fn() };
+  const activities = createDeliveryActivities({ store, http, minRetryIntervalMs, metrics, logger: pino({ level: 'silent' }) });
   const environment = new MockActivityEnvironment(
     { scheduledTimestampMs: Date.now(), scheduleToCloseTimeoutMs: 3_600_000, startToCloseTimeoutMs },
     // The SDK logs every failed attempt; here failing is what most tests expect.
     { logger: new DefaultLogger('ERROR') },
   );
-  const backoff = { initialIntervalMs: 200, backoffCoefficient: 2, maxIntervalMs: 500, maxAttempts: 0 };
   return {
     store,
     http,
-    send: (initialIntervalMs = backoff.initialIntervalMs) =>
-      environment.run(activities.sendWebhook, { eventId: 'evt-1', backoff: { ...backoff, initialIntervalMs } }),
+    metrics,
+    send: (retry: Partial<SendWebhookInput['retry']> = {}, attemptTimeoutMs = 5_000) =>
+      environment.run(activities.sendWebhook, { eventId: 'evt-1', attemptTimeoutMs, retry: { ...RETRY, ...retry } }),
+    sendLegacy: (input: LegacySendWebhookInput) => environment.run(activities.sendWebhook, input),
+    finishDelivery: () => environment.run(activities.finishDelivery, { eventId: 'evt-1', status: 'failed' as const, reason: 'receiver answered HTTP 400' }),
   };
 }
 
 const ok = (body: string): WebhookResponse => ({ statusCode: 200, retryAfter: undefined, bodyStart: Buffer.from(body) });
+const unavailable = (statusCode = 503): WebhookResponse => ({ statusCode, retryAfter: undefined, bodyStart: Buffer.alloc(0) });
 const refusesExcerpts = async (record: AttemptRecord) => {
   if (record.responseBody !== null) throw Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0xf0 0x28'), { code: '22021' });
+  return true;
 };
+const failureOf = (attempt: Promise<unknown>) =>
+  attempt.then(
+    () => expect.unreachable('the attempt must fail'),
+    (error: unknown) => error,
+  );
 
 describe('sendWebhook', () => {
   it('records an accepted attempt without its excerpt when the database refuses the excerpt, instead of failing', async () => {
@@ -100,7 +115,7 @@ describe('sendWebhook', () => {
 
   it('masks the header values and, should a receiver know them, the signing secrets in the stored excerpt', async () => {
     const body = `echo ${HEADER_SECRET} ${SIGNING_SECRET} ${SIGNING_SECRET.slice('whsec_'.length)}`;
-    const { store, send } = harness({ response: ok(body), recordAttempt: async () => undefined });
+    const { store, send } = harness({ response: ok(body) });
 
     await send();
     expect(store.recordAttempt.mock.calls[0]![0].responseBody).toBe('echo ******** ******** ********');
@@ -110,16 +125,81 @@ describe('sendWebhook', () => {
     ['the configured minimum', 1_000, 200, 1_000],
     ["the destination's initial interval", 100, 1_500, 1_500],
   ])('tells Temporal to wait the floor, here %s, after Retry-After: 0', async (_floor, minRetryIntervalMs, initialIntervalMs, floorMs) => {
-    const { store, send } = harness({ response: { statusCode: 503, retryAfter: '0', bodyStart: Buffer.alloc(0) }, recordAttempt: async () => undefined, minRetryIntervalMs });
+    const { store, send } = harness({ response: { statusCode: 503, retryAfter: '0', bodyStart: Buffer.alloc(0) }, minRetryIntervalMs });
     const before = Date.now();
 
-    const failure = await send(initialIntervalMs).then(
-      () => expect.unreachable('a 503 must fail the attempt'),
-      (error: unknown) => error,
-    );
+    const failure = await failureOf(send({ initialIntervalMs }));
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect(failure).toMatchObject({ type: 'RetryableHttpStatus', nonRetryable: false, nextRetryDelay: floorMs });
     const nextAttemptAt = store.recordAttempt.mock.calls[0]![0].nextAttemptAt!.getTime();
     expect(nextAttemptAt).toBeGreaterThanOrEqual(before + floorMs);
+  });
+
+  it("sends with the attempt timeout of the run's plan", async () => {
+    const { http, send } = harness({ response: ok('accepted') });
+
+    await send({}, 1_234);
+    expect(http.send).toHaveBeenCalledWith(expect.objectContaining({ timeoutMs: 1_234 }));
+  });
+
+  it('gives an attempt scheduled before the plan carried its timeout the timeout Temporal holds for it', async () => {
+    // Older workflow code gave Temporal a start-to-close timeout of the dispatch-time timeout + 10 s.
+    const { http, send, sendLegacy } = harness({ response: ok('accepted'), startToCloseTimeoutMs: 17_500 });
+
+    await sendLegacy({ eventId: 'evt-1', backoff: { initialIntervalMs: 200, backoffCoefficient: 2, maxIntervalMs: 500, maxAttempts: 0 } });
+    expect(http.send).toHaveBeenCalledWith(expect.objectContaining({ timeoutMs: 7_500 }));
+    await send();
+    expect(http.send).toHaveBeenLastCalledWith(expect.objectContaining({ timeoutMs: 5_000 }));
+  });
+
+  it('records a retryable attempt as retrying, with the time of the next attempt', async () => {
+    const { store, send } = harness({ response: unavailable() });
+
+    await failureOf(send());
+    expect(store.recordAttempt.mock.calls[0]![0]).toMatchObject({ status: 'retrying', statusCode: 503, nextAttemptAt: expect.any(Date) });
+  });
+
+  it('leaves the status of a permanent failure to the workflow, the one writer of failed', async () => {
+    const { store, metrics, send } = harness({ response: unavailable(400) });
+
+    const failure = await failureOf(send());
+    expect(failure).toMatchObject({ type: 'PermanentHttpStatus', nonRetryable: true });
+    expect(store.recordAttempt.mock.calls[0]![0]).toMatchObject({ status: null, statusCode: 400, nextAttemptAt: null, error: 'PermanentHttpStatus: receiver answered HTTP 400' });
+    expect(metrics.finished).not.toHaveBeenCalled();
+  });
+
+  it("leaves the status after the run's last attempt to the workflow", async () => {
+    const { store, send } = harness({ response: unavailable() });
+
+    await failureOf(send({ maxAttempts: 1 }));
+    expect(store.recordAttempt.mock.calls[0]![0]).toMatchObject({ status: null, nextAttemptAt: null });
+  });
+
+  it.each([
+    [true, 1],
+    [false, 0],
+  ])('counts a sent delivery as finished only when its record moved it to sent (took the record: %s)', async (took, counted) => {
+    const { metrics, send } = harness({ response: ok('accepted'), recordAttempt: async () => took });
+
+    await send();
+    expect(metrics.finished).toHaveBeenCalledTimes(counted);
+    if (counted > 0) expect(metrics.finished).toHaveBeenCalledWith('sent');
+  });
+});
+
+describe('finishDelivery', () => {
+  it('writes the final status and counts it as finished', async () => {
+    const { store, metrics, finishDelivery } = harness({ response: ok('unused') });
+
+    await finishDelivery();
+    expect(store.finish).toHaveBeenCalledWith('evt-1', 'failed', 'receiver answered HTTP 400');
+    expect(metrics.finished).toHaveBeenCalledExactlyOnceWith('failed');
+  });
+
+  it('counts nothing when the delivery had already finished, as after a repeated finish', async () => {
+    const { metrics, finishDelivery } = harness({ response: ok('unused'), finish: async () => false });
+
+    await finishDelivery();
+    expect(metrics.finished).not.toHaveBeenCalled();
   });
 });

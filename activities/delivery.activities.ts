@@ -2,14 +2,15 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Webhook } from 'standardwebhooks';
 import type { Logger } from 'pino';
-import { isDatabaseUnavailableError } from '../src/database/database-errors.js';
-import type { AttemptRecord, DeliveryStore, DeliveryTarget } from '../src/deliveries/delivery.store.js';
-import type { DeliveryMetrics } from '../src/metrics/delivery-metrics.js';
+import type { AttemptRecord, AttemptStore, DeliveryTarget } from '../contract/attempt-store.js';
+import type { DeliveryActivities, FinishDeliveryInput, SendWebhookInput } from '../contract/delivery-activities.js';
+import type { DeliveryMetrics } from '../contract/delivery-metrics.js';
+import { ATTEMPT_BOOKKEEPING_MARGIN_MS, type RetryPolicy } from '../contract/delivery-plan.js';
+import type { WebhookConnector, WebhookResponse } from '../contract/webhook-connector.js';
 import { classifySendError, classifyStatusCode, type AttemptOutcome } from './attempt-outcome.js';
 import { retryWhileDatabaseUnavailable } from './database-retry.js';
 import { responseExcerpt } from './response-excerpt.js';
 import { parseRetryAfterMs } from './retry-after.js';
-import type { WebhookHttpClient, WebhookResponse } from './webhook-http-client.js';
 
 /** How often a slow attempt tells Temporal it is alive, which is also how it learns of a cancel. */
 export const HEARTBEAT_INTERVAL_MS = 1000;
@@ -17,10 +18,8 @@ export const HEARTBEAT_INTERVAL_MS = 1000;
 const RECORD_DEADLINE_MARGIN_MS = 1000;
 
 export interface DeliveryActivityDependencies {
-  store: DeliveryStore;
-  http: WebhookHttpClient;
-  /** Used when the destination has no timeout of its own. */
-  defaultTimeoutMs: number;
+  store: AttemptStore;
+  http: WebhookConnector;
   /** No retry comes sooner than this (RETRY_MIN_INTERVAL_MS), whatever a Retry-After says. */
   minRetryIntervalMs: number;
   metrics: DeliveryMetrics;
@@ -29,35 +28,37 @@ export interface DeliveryActivityDependencies {
   now?: () => number;
 }
 
-/** The retry numbers the workflow runs the activity with; used to tell operators when the next attempt is due. */
-export interface BackoffSchedule {
-  initialIntervalMs: number;
-  backoffCoefficient: number;
-  maxIntervalMs: number;
-  /** Attempts this run may make; always 1..MAX_ATTEMPTS_PER_RUN (runs started before that cap may carry 0 = unlimited). */
-  maxAttempts: number;
-}
+/** The retry numbers an attempt uses: the floor under Temporal's backoff and whether it is the run's last. */
+type AttemptRetryNumbers = Omit<RetryPolicy, 'maxAgeMs'>;
 
-export interface SendWebhookInput {
+/**
+ * The input of attempts that workflow code from before the plan carried its timeout scheduled.
+ * Temporal keeps retrying such an activity with its original input after a deploy, for at most
+ * the run's retry window; its start-to-close timeout still holds the timeout snapshotted at dispatch.
+ */
+export interface LegacySendWebhookInput {
   eventId: string;
-  backoff: BackoffSchedule;
+  backoff: AttemptRetryNumbers;
 }
 
-export interface FinishDeliveryInput {
-  eventId: string;
-  status: 'failed' | 'cancelled';
-  reason: string;
+function attemptPlan(input: SendWebhookInput | LegacySendWebhookInput, startToCloseTimeoutMs: number): { attemptTimeoutMs: number; retry: AttemptRetryNumbers } {
+  if ('backoff' in input) return { attemptTimeoutMs: startToCloseTimeoutMs - ATTEMPT_BOOKKEEPING_MARGIN_MS, retry: input.backoff };
+  return input;
 }
 
-export function createDeliveryActivities({ store, http, defaultTimeoutMs, minRetryIntervalMs, metrics, logger, now = Date.now }: DeliveryActivityDependencies) {
+export function createDeliveryActivities({ store, http, minRetryIntervalMs, metrics, logger, now = Date.now }: DeliveryActivityDependencies) {
   return {
     /**
      * One attempt: load the delivery and its destination (secrets never travel through workflow
-     * history), send it, record what happened, and tell Temporal whether to try again.
+     * history), send it within the run's attempt timeout, record what happened, and tell Temporal
+     * whether to try again. Timeout and retry numbers come from the input only: the destination
+     * may have been edited since the run started, and Temporal's own timeouts follow the input.
      */
-    async sendWebhook({ eventId, backoff }: SendWebhookInput): Promise<void> {
+    async sendWebhook(input: SendWebhookInput | LegacySendWebhookInput): Promise<void> {
       const context = Context.current();
       const { attempt, workflowExecution, scheduledTimestampMs, scheduleToCloseTimeoutMs, startToCloseTimeoutMs } = context.info;
+      const { eventId } = input;
+      const { attemptTimeoutMs, retry } = attemptPlan(input, startToCloseTimeoutMs);
       const activityStartedAtMs = now();
       const log = logger.child({ event_id: eventId, attempt });
       // Once the request went out, its outcome must reach the database even while PostgreSQL blinks:
@@ -65,6 +66,7 @@ export function createDeliveryActivities({ store, http, defaultTimeoutMs, minRet
       // The record is idempotent per (event, run, attempt), so a retry never counts it twice.
       const recordWhileDatabaseUnavailable = (record: AttemptRecord) =>
         retryWhileDatabaseUnavailable(() => store.recordAttempt(record), {
+          isUnavailable: (error) => store.isUnavailableError(error),
           deadlineMs: activityStartedAtMs + startToCloseTimeoutMs - RECORD_DEADLINE_MARGIN_MS,
           heartbeat: () => context.heartbeat(),
           onRetry: (error) => log.warn(databaseErrorFacts(error), 'database unavailable while recording the attempt; retrying'),
@@ -72,13 +74,13 @@ export function createDeliveryActivities({ store, http, defaultTimeoutMs, minRet
         });
       // Should the database refuse the excerpt itself (an outage is retried above, not this), the
       // attempt is recorded without it: failing the activity would lose the outcome and send the webhook again.
-      const recordAttempt = async (record: AttemptRecord) => {
+      const recordAttempt = async (record: AttemptRecord): Promise<boolean> => {
         try {
-          await recordWhileDatabaseUnavailable(record);
+          return await recordWhileDatabaseUnavailable(record);
         } catch (error) {
-          if (record.responseBody === null || isDatabaseUnavailableError(error)) throw error;
+          if (record.responseBody === null || store.isUnavailableError(error)) throw error;
           log.warn(databaseErrorFacts(error), 'the database refused the response excerpt; recording the attempt without it');
-          await recordWhileDatabaseUnavailable({ ...record, responseBody: null });
+          return recordWhileDatabaseUnavailable({ ...record, responseBody: null });
         }
       };
       const target = await store.loadTarget(eventId);
@@ -103,7 +105,7 @@ export function createDeliveryActivities({ store, http, defaultTimeoutMs, minRet
           method: destination.method,
           headers: { ...destination.headers, ...signed },
           body: target.body,
-          timeoutMs: destination.timeoutMs ?? defaultTimeoutMs,
+          timeoutMs: attemptTimeoutMs,
           signal: context.cancellationSignal,
         });
         outcome = classifyStatusCode(response.statusCode);
@@ -132,27 +134,30 @@ export function createDeliveryActivities({ store, http, defaultTimeoutMs, minRet
           statusCode: response?.statusCode ?? null,
           error: 'Cancelled: the attempt was aborted by a cancellation',
           responseBody: excerpt,
-          status: 'retrying',
+          // The workflow records `cancelled` once this attempt has ended.
+          status: null,
           nextAttemptAt: null,
         });
         throw context.cancellationSignal.reason;
       }
 
       const windowEndMs = scheduledTimestampMs + scheduleToCloseTimeoutMs;
-      const retryFloorMs = Math.max(minRetryIntervalMs, backoff.initialIntervalMs);
+      const retryFloorMs = Math.max(minRetryIntervalMs, retry.initialIntervalMs);
       const retryDelayMs =
         outcome.kind === 'retryable'
-          ? nextRetryDelayMs(backoff, attempt, parseRetryAfterMs(response?.retryAfter, finishedAtMs), windowEndMs - finishedAtMs, retryFloorMs)
+          ? nextRetryDelayMs(retry, attempt, parseRetryAfterMs(response?.retryAfter, finishedAtMs), windowEndMs - finishedAtMs, retryFloorMs)
           : undefined;
-      const lastAttempt = backoff.maxAttempts > 0 && attempt >= backoff.maxAttempts;
+      const lastAttempt = retry.maxAttempts > 0 && attempt >= retry.maxAttempts;
+      const retrying = retryDelayMs !== undefined && !lastAttempt;
 
-      await recordAttempt({
+      // A permanent failure or the last attempt leaves the status to the workflow, the one writer of `failed`.
+      const tookRecord = await recordAttempt({
         ...attemptFacts,
         statusCode: response?.statusCode ?? null,
         error: outcome.kind === 'sent' ? null : `${outcome.errorType}: ${outcome.reason}`,
         responseBody: excerpt,
-        status: outcome.kind === 'sent' ? 'sent' : outcome.kind === 'permanent' ? 'failed' : 'retrying',
-        nextAttemptAt: retryDelayMs !== undefined && !lastAttempt ? new Date(finishedAtMs + retryDelayMs.delayMs) : null,
+        status: outcome.kind === 'sent' ? 'sent' : retrying ? 'retrying' : null,
+        nextAttemptAt: retrying ? new Date(finishedAtMs + retryDelayMs.delayMs) : null,
       });
 
       const statusClass = attemptStatusClass(outcome, response?.statusCode);
@@ -162,7 +167,8 @@ export function createDeliveryActivities({ store, http, defaultTimeoutMs, minRet
         outcome.kind === 'sent' ? 'webhook accepted' : outcome.reason,
       );
       if (outcome.kind === 'sent') {
-        metrics.finished('sent');
+        // Counted with the status change: a repeated record of the same acceptance counts nothing.
+        if (tookRecord) metrics.finished('sent');
         return;
       }
       const details = [{ statusCode: response?.statusCode ?? null }];
@@ -178,15 +184,18 @@ export function createDeliveryActivities({ store, http, defaultTimeoutMs, minRet
       });
     },
 
+    /** The run's final status, written by the workflow alone; repeated after a lost reply, it changes and counts nothing. */
     async finishDelivery({ eventId, status, reason }: FinishDeliveryInput): Promise<void> {
-      await store.finish(eventId, status, reason);
+      const finished = await store.finish(eventId, status, reason);
+      if (!finished) {
+        logger.info({ event_id: eventId, status }, `delivery already finished; not recording ${status}`);
+        return;
+      }
       metrics.finished(status);
       logger.info({ event_id: eventId, status }, `delivery ${status}: ${reason}`);
     },
-  };
+  } satisfies DeliveryActivities;
 }
-
-export type DeliveryActivities = ReturnType<typeof createDeliveryActivities>;
 
 /**
  * The delay before the next attempt: the receiver's Retry-After when it gave one (never past
@@ -194,7 +203,7 @@ export type DeliveryActivities = ReturnType<typeof createDeliveryActivities>;
  * never below `floorMs`. `overridesBackoff` says Temporal must be told the delay (nextRetryDelay).
  */
 export function nextRetryDelayMs(
-  backoff: BackoffSchedule,
+  backoff: AttemptRetryNumbers,
   attempt: number,
   retryAfterMs: number | undefined,
   remainingWindowMs: number,

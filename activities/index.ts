@@ -1,2 +1,2 @@
-export { createDeliveryActivities } from './delivery.activities.js';
-export type { DeliveryActivities, SendWebhookInput, FinishDeliveryInput, BackoffSchedule } from './delivery.activities.js';
+export { createDeliveryActivities, type DeliveryActivityDependencies } from './delivery.activities.js';
+export { WebhookHttpClient } from './webhook-http-client.js';

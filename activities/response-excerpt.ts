@@ -22,8 +22,8 @@ const MIN_PARTIAL_SECRET_CHARS = 4;
  * `text` column refuses, become U+FFFD), every secret the request carried masked, at most
  * MAX_RESPONSE_EXCERPT_BYTES of UTF-8 cut on a character boundary.
  */
-export function responseExcerpt(body: Buffer, secrets: ReadonlyArray<string>): string {
-  const text = body.toString('utf8').replaceAll('\u0000', '\uFFFD');
+export function responseExcerpt(body: Uint8Array, secrets: ReadonlyArray<string>): string {
+  const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8').replaceAll('\u0000', '\uFFFD');
   return truncateUtf8(maskSecrets(text, secrets), MAX_RESPONSE_EXCERPT_BYTES);
 }
 

@@ -1,7 +1,5 @@
-import { Agent, request, type Dispatcher } from 'undici';
-import type { Cidr } from '../src/url-policy/cidr.js';
-import { createGuardedConnector } from '../src/url-policy/guarded-lookup.js';
-import type { HostResolver } from '../src/url-policy/destination-url-policy.js';
+import { request, type Dispatcher } from 'undici';
+import type { WebhookConnector, WebhookRequest, WebhookResponse } from '../contract/webhook-connector.js';
 import { RESPONSE_READ_LIMIT_BYTES } from './response-excerpt.js';
 
 const USER_AGENT = 'XTRACKER-Webhooks/1';
@@ -12,51 +10,17 @@ const USER_AGENT = 'XTRACKER-Webhooks/1';
  */
 export const EXCERPT_READ_BUDGET_MS = 1_000;
 
-export interface WebhookRequest {
-  url: string;
-  method: 'POST' | 'PUT' | 'PATCH';
-  headers: Record<string, string>;
-  body: string;
-  timeoutMs: number;
-  /** Aborts the attempt when the delivery is cancelled. */
-  signal?: AbortSignal;
-}
-
-export interface WebhookResponse {
-  statusCode: number;
-  retryAfter: string | undefined;
-  /**
-   * The start of the response body as it arrived: at most RESPONSE_READ_LIMIT_BYTES, and only what
-   * came within the excerpt read budget. Raw bytes, secrets included: see responseExcerpt().
-   */
-  bodyStart: Buffer;
-}
-
 /** Thrown when the attempt's own deadline passed, as opposed to a cancellation. */
 export class AttemptTimeoutError extends Error {
   override readonly name = 'AttemptTimeoutError';
   readonly code = 'ETIMEDOUT';
 }
 
-export interface WebhookDispatcherOptions {
-  allowedCidrs: Cidr[];
-  resolver?: HostResolver;
-}
-
 /**
- * One keep-alive connection pool per origin for the whole worker, with every connection
- * checked against the SSRF rules at connect time (the address actually dialled is the one checked).
+ * The connector on undici: `dispatcher` is the worker's connection pool, which checks every
+ * connection against the SSRF rules (src/temporal/webhook-dispatcher.ts builds it).
  */
-export function createWebhookDispatcher({ allowedCidrs, resolver }: WebhookDispatcherOptions): Dispatcher {
-  return new Agent({
-    connect: createGuardedConnector(allowedCidrs, resolver),
-    keepAliveTimeout: 30_000,
-    keepAliveMaxTimeout: 60_000,
-    connections: 64,
-  });
-}
-
-export class WebhookHttpClient {
+export class WebhookHttpClient implements WebhookConnector {
   constructor(private readonly dispatcher: Dispatcher) {}
 
   async send(webhook: WebhookRequest): Promise<WebhookResponse> {

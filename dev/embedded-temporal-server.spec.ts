@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmbeddedTemporal, type EmbeddedTemporal } from './embedded-temporal-server.js';
-import { DELIVERY_SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes.js';
+import { DELIVERY_SEARCH_ATTRIBUTES } from '../contract/search-attributes.js';
 
 const projectRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const namespace = 'embedded-spec';

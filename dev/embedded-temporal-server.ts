@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { findFreePort } from '../src/common/free-port.js';
-import { DELIVERY_SEARCH_ATTRIBUTES } from '../src/temporal/search-attributes.js';
+import { DELIVERY_SEARCH_ATTRIBUTES } from '../contract/search-attributes.js';
 import { locateTemporalCli } from './temporal-cli.js';
 
 /**

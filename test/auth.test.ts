@@ -10,7 +10,7 @@ import { HttpExceptionFilter } from '../src/common/http-exception.filter.js';
 import { Authenticated, PublicRoute } from '../src/common/route-access.decorator.js';
 import { loadConfig } from '../src/config/app-config.js';
 import { ConfigModule } from '../src/config/config.module.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp, type TestApp } from './support/test-app.js';
 
 interface Route {
   method: string;
@@ -191,15 +191,11 @@ describe('the API key guard on routes of any path', () => {
 });
 
 describe('authentication is deny by default', () => {
-  let app: TestApp;
+  const app = useTestApp();
   let privateRoutes: Route[];
 
-  beforeAll(async () => {
-    app = await startTestApp();
+  beforeAll(() => {
     privateRoutes = servedRoutes(app).filter((route) => !isPublic(route.path));
-  });
-  afterAll(async () => {
-    await app?.close();
   });
 
   it('finds every documented route among the routes Express serves', async () => {
@@ -270,20 +266,13 @@ describe('authentication is deny by default', () => {
 });
 
 describe('rate limits', () => {
-  let app: TestApp;
   /** One key per test, so no test spends another's budget. */
   const keys = Array.from({ length: 7 }, (_, index) => `rate_${index}_${randomBytes(12).toString('hex')}`);
   let nextAddress = 10;
   /** A loopback address no other test in this block used, so its failure count starts at zero. */
   const freshAddress = () => `127.0.0.${nextAddress++}`;
   const LIMIT = 3;
-
-  beforeAll(async () => {
-    app = await startTestApp({ API_KEYS: keys.join(','), RATE_LIMIT_PER_MINUTE: String(LIMIT), RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: String(LIMIT) });
-  });
-  afterAll(async () => {
-    await app?.close();
-  });
+  const app = useTestApp({ env: { API_KEYS: keys.join(','), RATE_LIMIT_PER_MINUTE: String(LIMIT), RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: String(LIMIT) } });
 
   it('counts every spelling of one key in one bucket: past the limit the next request is 429, whatever its spelling', async () => {
     const key = keys[0]!;
@@ -363,23 +352,21 @@ describe('the client address behind a proxy', () => {
     return statuses;
   };
 
-  it('ignores X-Forwarded-For unless TRUST_PROXY says so: a guesser cannot buy a fresh budget per request', async () => {
-    const app = await startTestApp({ RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: String(LIMIT) });
-    try {
+  describe('without TRUST_PROXY', () => {
+    const app = useTestApp({ env: { RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: String(LIMIT) } });
+
+    it('ignores X-Forwarded-For unless TRUST_PROXY says so: a guesser cannot buy a fresh budget per request', async () => {
       expect(await failures(app.baseUrl, '203.0.113.1')).toEqual([401, 401, 429]);
       expect(await failures(app.baseUrl, '203.0.113.2')).toEqual([429, 429, 429]);
-    } finally {
-      await app.close();
-    }
+    });
   });
 
-  it('counts each client named by a trusted proxy on its own', async () => {
-    const app = await startTestApp({ RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: String(LIMIT), TRUST_PROXY: 'loopback' });
-    try {
+  describe('with TRUST_PROXY=loopback', () => {
+    const app = useTestApp({ env: { RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: String(LIMIT), TRUST_PROXY: 'loopback' } });
+
+    it('counts each client named by a trusted proxy on its own', async () => {
       expect(await failures(app.baseUrl, '203.0.113.1')).toEqual([401, 401, 429]);
       expect(await failures(app.baseUrl, '203.0.113.2')).toEqual([401, 401, 429]);
-    } finally {
-      await app.close();
-    }
+    });
   });
 });

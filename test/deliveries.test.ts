@@ -1,20 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Receiver } from './support/receiver.js';
-import { createDestination, deliveryReaches, getDelivery, uniqueId } from './support/fixtures.js';
-import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { createDestination, deliveryReaches, getDelivery, uniqueId, workflowStartsDuring } from './support/fixtures.js';
+import { eventually, useTestApp } from './support/test-app.js';
 
 describe('deliveries API: find, cancel, retry', () => {
-  let app: TestApp;
+  const app = useTestApp();
   const receivers: Receiver[] = [];
 
-  beforeAll(async () => {
-    app = await startTestApp();
-  });
   afterEach(async () => {
     await Promise.all(receivers.splice(0).map((receiver) => receiver.close()));
-  });
-  afterAll(async () => {
-    await app?.close();
   });
 
   /** A receiver and a destination of its own that maps every canonical event. */
@@ -234,19 +228,36 @@ describe('deliveries API: find, cancel, retry', () => {
       const { receiver, destinationId } = await destinationWith([400, 200]);
       const eventId = await ingestFor(destinationId);
       await deliveryReaches(app, eventId, ['failed']);
+      const workflowId = `delivery-${eventId}`;
+      const { runId: failedRunId } = await app.temporal.workflow.getHandle(workflowId).describe();
 
-      const answers = await Promise.all([
-        app.request('POST', `/v1/deliveries/${eventId}/retry`),
-        app.request('POST', `/v1/deliveries/${eventId}/retry`),
-        app.request('POST', `/v1/deliveries/${eventId}/retry`),
-      ]);
+      // Temporal's conflict policy alone would refuse two of three starts; the claim must let only one request ask.
+      const { result: answers, starts } = await workflowStartsDuring(app, () =>
+        Promise.all([
+          app.request('POST', `/v1/deliveries/${eventId}/retry`),
+          app.request('POST', `/v1/deliveries/${eventId}/retry`),
+          app.request('POST', `/v1/deliveries/${eventId}/retry`),
+        ]),
+      );
       expect(answers.map((answer) => answer.status).sort()).toEqual([202, 409, 409]);
+      for (const refused of answers.filter((answer) => answer.status === 409)) {
+        expect(refused.body.message, 'refused by the claim, not by Temporal').toContain('only failed or cancelled deliveries can be retried');
+      }
+      const retryStarts = starts.filter((start) => start.workflowId === workflowId);
+      expect(retryStarts, 'workflow starts asked of Temporal').toHaveLength(1);
+      const retryRunId = retryStarts[0]!.runId;
+      expect(retryRunId).toEqual(expect.any(String));
+      // A refused request must not undo the claim the accepted one holds.
+      expect(['pending', 'retrying', 'sent']).toContain((await getDelivery(app, eventId)).status);
+
       await deliveryReaches(app, eventId, ['sent']);
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(receiver.bodiesFor(eventId)).toHaveLength(2);
-      const runs = [];
-      for await (const run of app.temporal.workflow.list({ query: `WorkflowId = "delivery-${eventId}"` })) runs.push(run);
-      expect(runs).toHaveLength(2);
+      const runs: string[] = [];
+      for await (const run of app.temporal.workflow.list({ query: `WorkflowId = "${workflowId}"` })) runs.push(run.runId);
+      expect(runs.sort()).toEqual([failedRunId, retryRunId].sort());
+      const attemptRuns = await app.dataSource.query(`SELECT workflow_run_id FROM delivery_attempts WHERE event_id = $1 ORDER BY started_at`, [eventId]);
+      expect(attemptRuns.map((row: { workflow_run_id: string }) => row.workflow_run_id)).toEqual([failedRunId, retryRunId]);
       await disable(destinationId);
     });
   });

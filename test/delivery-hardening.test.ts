@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Receiver, type ReceiverReply } from './support/receiver.js';
 import { createDestination, deliveryReaches, getDelivery, uniqueId } from './support/fixtures.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/test-app.js';
 
 /** What a masked secret reads as in a stored response excerpt (documented in docs/SECURITY.md). */
 const MASK = '********';
@@ -12,16 +12,10 @@ const JSON_ESCAPED_HEADER_SECRET = JSON.stringify(HEADER_SECRET).slice(1, -1);
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('delivery against hostile or broken receivers', () => {
-  let app: TestApp;
+  const app = useTestApp();
   let destinationId: string | undefined;
   let receiver: Receiver | undefined;
 
-  beforeAll(async () => {
-    app = await startTestApp();
-  });
-  afterAll(async () => {
-    await app?.close();
-  });
   // Each test owns one destination and one receiver; removing the destination keeps later events from matching it.
   afterEach(async () => {
     if (destinationId) await app.request('DELETE', `/v1/destinations/${destinationId}`);

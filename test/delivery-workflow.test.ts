@@ -5,8 +5,8 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import type { FinishDeliveryInput, SendWebhookInput } from '../activities/index.js';
-import { DELIVERY_STATUS } from '../src/temporal/search-attributes.js';
+import type { FinishDeliveryInput, SendWebhookInput } from '../contract/delivery-activities.js';
+import { DELIVERY_STATUS } from '../contract/search-attributes.js';
 import { workflowSourcePath } from '../src/temporal/workflow-code.js';
 import { deliveryWorkflow, type DeliveryWorkflowInput } from '../workflows/index.js';
 
@@ -74,13 +74,14 @@ describe('delivery workflow', () => {
     expect(outcome.status).toBe('sent');
   });
 
-  it('passes the event id and backoff numbers to the activity, never a secret or the body', async () => {
+  it("passes the event id and the run's plan to the activity, never a secret or the body", async () => {
     const workflowInput = input({ initialIntervalMs: 250, maxIntervalMs: 900, maxAttempts: 4 });
     let seen: SendWebhookInput | undefined;
     await run(workflowInput, async (activityInput) => void (seen = activityInput));
     expect(seen).toEqual({
       eventId: workflowInput.eventId,
-      backoff: { initialIntervalMs: 250, backoffCoefficient: 1, maxIntervalMs: 900, maxAttempts: 4 },
+      attemptTimeoutMs: 1000,
+      retry: { initialIntervalMs: 250, backoffCoefficient: 1, maxIntervalMs: 900, maxAttempts: 4, maxAgeMs: 60_000 },
     });
   });
 

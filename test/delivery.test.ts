@@ -1,19 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { Receiver } from './support/receiver.js';
 import { createDestination, deliveryReaches, uniqueId } from './support/fixtures.js';
-import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { eventually, useTestApp } from './support/test-app.js';
 
 describe('webhook delivery to a real receiver', () => {
-  let app: TestApp;
+  const app = useTestApp();
   let receiver: Receiver;
   let destinationId: string;
 
-  beforeAll(async () => {
-    app = await startTestApp();
-  });
-  afterAll(async () => {
-    await app?.close();
-  });
   // Each test owns one destination; removing it keeps later events from matching it.
   afterEach(async () => {
     if (destinationId) await app.request('DELETE', `/v1/destinations/${destinationId}`);

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_ATTEMPTS_PER_RUN } from '../src/destinations/retry-policy.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/test-app.js';
 
 const VALID = {
   name: 'Meta CAPI relay',
@@ -10,15 +10,8 @@ const VALID = {
 };
 
 describe('destinations API', () => {
-  let app: TestApp;
-
-  beforeAll(async () => {
-    // No WEBHOOK_ALLOWED_CIDRS: the SSRF rules apply in full.
-    app = await startTestApp({ WEBHOOK_ALLOWED_CIDRS: '' });
-  });
-  afterAll(async () => {
-    await app?.close();
-  });
+  // No WEBHOOK_ALLOWED_CIDRS: the SSRF rules apply in full.
+  const app = useTestApp({ env: { WEBHOOK_ALLOWED_CIDRS: '' } });
 
   it('creates a destination with defaults, returning the signing secret once and masking header values', async () => {
     const created = await app.request('POST', '/v1/destinations', VALID);

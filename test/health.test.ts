@@ -1,24 +1,11 @@
-import type { INestApplication } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findFreePort } from '../src/common/free-port.js';
-import { loadConfig } from '../src/config/app-config.js';
-import { createHttpApp } from '../src/http-app.js';
+import { describe, expect, it } from 'vitest';
 import { Receiver } from './support/receiver.js';
-import { admin as adminQuery, createTestDatabase, type TestDatabase } from './support/test-database.js';
+import { admin as adminQuery } from './support/test-database.js';
 import { createDestination, deliveryReaches, uniqueId } from './support/fixtures.js';
-import { eventually, startTestApp, type TestApp } from './support/test-app.js';
+import { eventually, useTestApp } from './support/test-app.js';
 
 describe('health and readiness', () => {
-  let app: TestApp;
-
-  beforeAll(async () => {
-    app = await startTestApp();
-  });
-  afterAll(async () => {
-    await app?.close();
-  });
+  const app = useTestApp();
 
   const admin = (statement: string) => adminQuery(new URL(app.config.databaseUrl!), statement);
 
@@ -89,33 +76,14 @@ describe('health and readiness', () => {
 });
 
 describe('readiness while Temporal is unreachable', () => {
-  let nest: INestApplication;
-  let database: TestDatabase;
-  let baseUrl: string;
-  let temporalAddress: string;
-
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    // Nothing listens there: the API's Temporal connection is lazy, so the API boots and reports Temporal down.
-    temporalAddress = `127.0.0.1:${await findFreePort()}`;
-    const config = loadConfig(
-      { DATABASE_URL: database.url, TEMPORAL_ADDRESS: temporalAddress, API_KEYS: `test_${randomBytes(16).toString('hex')}`, RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: '0' },
-      { process: 'api' },
-    );
-    nest = await createHttpApp({ config, roles: { api: true, worker: false } });
-    await nest.listen(0, '127.0.0.1');
-    baseUrl = `http://127.0.0.1:${(nest.getHttpServer().address() as AddressInfo).port}`;
-  });
-  afterAll(async () => {
-    await nest?.close();
-    await database?.drop();
-  });
+  // Nothing listens at the app's Temporal address: its connection is lazy, so the API boots and reports Temporal down.
+  const app = useTestApp({ temporal: 'unreachable' });
 
   it('turns /ready 503 naming Temporal and nothing more: no gRPC error text, no address', async () => {
-    const response = await fetch(`${baseUrl}/ready`);
+    const response = await fetch(`${app.baseUrl}/ready`);
     const text = await response.text();
     expect(response.status).toBe(503);
     expect(JSON.parse(text)).toEqual({ statusCode: 503, message: 'not ready: temporal is down', details: { database: { status: 'up' }, temporal: { status: 'down' } } });
-    expect(text).not.toContain(temporalAddress.split(':')[1]);
+    expect(text).not.toContain(app.config.temporal.address!.split(':')[1]);
   });
 });

@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_ATTEMPTS_PER_RUN } from '../src/destinations/retry-policy.js';
 import { Receiver } from './support/receiver.js';
 import { createDestination, deliveryReaches, uniqueId } from './support/fixtures.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp, type TestApp } from './support/test-app.js';
 
 const VALID = {
   name: 'hardening',
@@ -22,18 +22,12 @@ async function storedRow(app: TestApp, id: string): Promise<Record<string, unkno
 }
 
 describe('destination input hardening', () => {
-  let app: TestApp;
+  // The production floor, so the minimum-interval rule is tested as it ships.
+  const app = useTestApp({ env: { RETRY_MIN_INTERVAL_MS: '1000' } });
   const receivers: Receiver[] = [];
 
-  beforeAll(async () => {
-    // The production floor, so the minimum-interval rule is tested as it ships.
-    app = await startTestApp({ RETRY_MIN_INTERVAL_MS: '1000' });
-  });
   afterEach(async () => {
     await Promise.all(receivers.splice(0).map((receiver) => receiver.close()));
-  });
-  afterAll(async () => {
-    await app?.close();
   });
 
   async function receiver(): Promise<Receiver> {
@@ -269,14 +263,7 @@ describe('destination input hardening', () => {
 
 describe('the cap on live destinations (MAX_DESTINATIONS)', () => {
   const MAX = 3;
-  let app: TestApp;
-
-  beforeAll(async () => {
-    app = await startTestApp({ MAX_DESTINATIONS: String(MAX) });
-  });
-  afterAll(async () => {
-    await app?.close();
-  });
+  const app = useTestApp({ env: { MAX_DESTINATIONS: String(MAX) } });
 
   async function deleteAll(): Promise<void> {
     const { body } = await app.request('GET', '/v1/destinations');

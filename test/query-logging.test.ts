@@ -1,29 +1,12 @@
-import { Writable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { logStreams } from '../src/logging/root-logger.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { describe, expect, it, vi } from 'vitest';
+import { useTestApp } from './support/test-app.js';
+import { captureLogs } from './support/captured-logs.js';
 
-/** Every log line pino writes during this file. */
-const pinoLines: string[] = [];
-logStreams.add({
-  level: 'trace',
-  stream: new Writable({
-    write(chunk, _encoding, done) {
-      pinoLines.push(String(chunk));
-      done();
-    },
-  }),
-});
+/** Every log line the process writes during this file. */
+const pinoLines = captureLogs();
 
 describe('database query logging', () => {
-  let app: TestApp;
-
-  beforeAll(async () => {
-    app = await startTestApp();
-  });
-  afterAll(async () => {
-    await app?.close();
-  });
+  const app = useTestApp();
 
   it('logs a failed query through pino with its SQLSTATE and statement, never its parameters or the driver message', async () => {
     const secret = `whsec_${Buffer.from(`query-logging-${Date.now()}`).toString('base64')}`;

@@ -1,23 +1,13 @@
-import { Writable } from 'node:stream';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { logStreams } from '../src/logging/root-logger.js';
 import { NON_PUBLIC_RULE, type HostResolver } from '../src/url-policy/destination-url-policy.js';
 import { Receiver } from './support/receiver.js';
 import { createDestination, deliveryReaches, uniqueId } from './support/fixtures.js';
-import { startTestApp, type TestApp } from './support/test-app.js';
+import { useTestApp } from './support/test-app.js';
+import { captureLogs } from './support/captured-logs.js';
 
 /** Every log line the process writes during this file. */
-const capturedLogs: string[] = [];
-logStreams.add({
-  level: 'trace',
-  stream: new Writable({
-    write(chunk, _encoding, done) {
-      capturedLogs.push(String(chunk));
-      done();
-    },
-  }),
-});
+const capturedLogs = captureLogs();
 
 function verifier(secret: string) {
   return new Webhook(secret);
@@ -32,21 +22,14 @@ function webhookHeaders(request: Receiver['requests'][number]): Record<string, s
 }
 
 describe('SSRF at connect time', () => {
-  let app: TestApp;
   const answers = new Map<string, string[]>();
   const resolver: HostResolver = async (hostname) => {
     const addresses = answers.get(hostname);
     if (!addresses) throw Object.assign(new Error(`no such host ${hostname}`), { code: 'ENOTFOUND' });
     return addresses;
   };
-
-  beforeAll(async () => {
-    // No exemptions: only public addresses may be reached.
-    app = await startTestApp({ WEBHOOK_ALLOWED_CIDRS: '' }, resolver);
-  });
-  afterAll(async () => {
-    await app?.close();
-  });
+  // No exemptions: only public addresses may be reached.
+  const app = useTestApp({ env: { WEBHOOK_ALLOWED_CIDRS: '' }, hostResolver: resolver });
 
   it('refuses a host that resolved to a public address at save and to loopback at send; no byte reaches the receiver, and the error does not echo the address', async () => {
     const receiver = await Receiver.start();
@@ -79,16 +62,14 @@ describe('SSRF at connect time', () => {
 });
 
 describe('signatures and secrets', () => {
-  let app: TestApp;
+  const app = useTestApp();
   let receiver: Receiver;
 
   beforeAll(async () => {
-    app = await startTestApp();
     receiver = await Receiver.start();
   });
   afterAll(async () => {
     await receiver?.close();
-    await app?.close();
   });
 
   it('signs every attempt so the standardwebhooks library verifies it: same id, a new timestamp per attempt', async () => {
@@ -159,15 +140,8 @@ describe('signatures and secrets', () => {
 });
 
 describe('API hardening', () => {
-  let app: TestApp;
-
-  beforeAll(async () => {
-    // The rate limits are tested in auth.test.ts, next to the authentication they key on.
-    app = await startTestApp();
-  });
-  afterAll(async () => {
-    await app?.close();
-  });
+  // The rate limits are tested in auth.test.ts, next to the authentication they key on.
+  const app = useTestApp();
 
   it('sends security headers and no X-Powered-By', async () => {
     const response = await fetch(`${app.baseUrl}/health`);

@@ -8,38 +8,19 @@ import {
   proxyLocalActivities,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { DeliveryActivities } from '../activities/index.js';
-import { PERMANENT_ERROR_TYPES } from '../activities/delivery-error-types.js';
-import { DELIVERY_STATUS } from '../src/temporal/search-attributes.js';
-
-/** Workflow input: identifiers and retry numbers only; secrets and the body stay in the database. */
-export interface DeliveryWorkflowInput {
-  eventId: string;
-  destinationId: string;
-  attemptTimeoutMs: number;
-  retry: {
-    initialIntervalMs: number;
-    backoffCoefficient: number;
-    maxIntervalMs: number;
-    /** 1..MAX_ATTEMPTS_PER_RUN; runs started before that cap existed may carry 0 = unlimited within maxAgeMs. */
-    maxAttempts: number;
-    maxAgeMs: number;
-  };
-}
-
-export interface DeliveryWorkflowResult {
-  status: 'sent';
-}
+import type { DeliveryActivities, DeliveryWorkflowInput, DeliveryWorkflowResult } from '../contract/delivery-activities.js';
+import { PERMANENT_ERROR_TYPES } from '../contract/delivery-error-types.js';
+import { ATTEMPT_BOOKKEEPING_MARGIN_MS } from '../contract/delivery-plan.js';
+import { DELIVERY_STATUS } from '../contract/search-attributes.js';
 
 /** The activity heartbeats every second while an attempt is in flight. */
 const HEARTBEAT_TIMEOUT_MS = 10_000;
 
-/** Room for the activity to record its attempt after the HTTP timeout fired. */
-const ATTEMPT_BOOKKEEPING_MARGIN_MS = 10_000;
-
 /**
  * One delivery = one workflow `delivery-<event_id>`. Temporal's retry policy does the backoff:
- * a first-try success costs one activity and no bookkeeping steps in the history.
+ * a first-try success costs one activity and no bookkeeping steps in the history. The run's plan
+ * (attempt timeout and retry numbers) sets Temporal's timeouts and goes to every attempt unchanged,
+ * so the HTTP request and Temporal never disagree on how long an attempt may take.
  */
 export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<DeliveryWorkflowResult> {
   const { retry } = input;
@@ -66,15 +47,7 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
   });
 
   try {
-    await sendWebhook({
-      eventId: input.eventId,
-      backoff: {
-        initialIntervalMs: retry.initialIntervalMs,
-        backoffCoefficient: retry.backoffCoefficient,
-        maxIntervalMs: retry.maxIntervalMs,
-        maxAttempts: retry.maxAttempts,
-      },
-    });
+    await sendWebhook({ eventId: input.eventId, attemptTimeoutMs: input.attemptTimeoutMs, retry });
     upsertSearchAttributes([{ key: DELIVERY_STATUS, value: 'sent' }]);
     return { status: 'sent' };
   } catch (error) {

@@ -1,2 +1,2 @@
 export { deliveryWorkflow } from './delivery.workflow.js';
-export type { DeliveryWorkflowInput, DeliveryWorkflowResult } from './delivery.workflow.js';
+export type { DeliveryWorkflowInput, DeliveryWorkflowResult } from '../contract/delivery-activities.js';

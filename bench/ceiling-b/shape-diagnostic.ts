@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { fileURLToPath } from 'node:url';
 import { projectRoot } from '../../src/config/project-root.js';
-import { CANONICAL_EVENT, DELIVERY_STATUS, DESTINATION_ID, TARGET_EVENT } from '../../src/temporal/search-attributes.js';
+import { CANONICAL_EVENT, DELIVERY_STATUS, DESTINATION_ID, TARGET_EVENT } from '../../contract/search-attributes.js';
 import { startEmbeddedTemporal } from '../../dev/embedded-temporal-server.js';
 import { pidsMatching } from '../support/cpu.js';
 import { readCpuMs, spawnNode, stopAll } from '../support/processes.js';

@@ -1,5 +1,5 @@
 import { ActivityCancellationType, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
-import { DELIVERY_STATUS } from '../../src/temporal/search-attributes.js';
+import { DELIVERY_STATUS } from '../../contract/search-attributes.js';
 
 /** Ceiling B: the least a delivery can cost in Temporal, one workflow running one no-op activity. */
 const { noop } = proxyActivities<{ noop(): Promise<void> }>({ startToCloseTimeout: '30 seconds' });

@@ -26,14 +26,21 @@ const RFC3339_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(
 /** PostgreSQL refuses a UTC offset beyond ±15:59. */
 export const MAX_UTC_OFFSET_HOURS = 15;
 
-/** An RFC 3339 date-time that PostgreSQL reads as a timestamptz. */
-export function isRfc3339DateTime(text: string): boolean {
-  const match = RFC3339_DATE_TIME.exec(text);
+/**
+ * Whether the captured fields of a date-time pattern name a moment PostgreSQL accepts as a
+ * timestamptz: groups 1–6 are year to second, `offsetGroup` and the next one the UTC offset.
+ */
+export function isRealTimestampMatch(match: RegExpExecArray | null, offsetGroup: number): boolean {
   if (!match) return false;
   const field = (index: number) => Number(match[index] ?? 0);
   return (
     isRealDateTime(field(1), field(2), field(3), field(4), field(5), field(6)) &&
-    field(9) <= MAX_UTC_OFFSET_HOURS &&
-    field(10) <= 59
+    field(offsetGroup) <= MAX_UTC_OFFSET_HOURS &&
+    field(offsetGroup + 1) <= 59
   );
+}
+
+/** An RFC 3339 date-time that PostgreSQL reads as a timestamptz. */
+export function isRfc3339DateTime(text: string): boolean {
+  return isRealTimestampMatch(RFC3339_DATE_TIME.exec(text), 9);
 }

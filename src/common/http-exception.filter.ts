@@ -3,11 +3,16 @@ import type { Response } from 'express';
 import { QueryFailedError } from 'typeorm';
 import { isDatabaseUnavailableError } from '../database/database-errors.js';
 import { describeDatabaseError } from '../database/query-logger.js';
+import { describeTemporalError, isTemporalUnavailableError, TEMPORAL_RETRY_AFTER_SECONDS } from '../temporal/temporal-errors.js';
 import { DomainError } from './domain-error.js';
+
+/** What a client should wait before repeating a request that found the database unavailable. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /**
  * Every error leaves as `{ statusCode, message }`. Body-parser failures (malformed JSON,
- * over-large bodies) are client errors, not 500s; anything unexpected is logged and hidden.
+ * over-large bodies) are client errors, not 500s; a database or Temporal outage is a 503 with
+ * Retry-After on every route, whichever call met it; anything unexpected is logged and hidden.
  */
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
@@ -52,11 +57,29 @@ export class HttpExceptionFilter implements ExceptionFilter {
     }
     if (isDatabaseUnavailableError(exception)) {
       this.logger.warn('database unavailable');
-      return { statusCode: HttpStatus.SERVICE_UNAVAILABLE, message: 'database unavailable, try again shortly', headers: { 'Retry-After': '5' } };
+      return {
+        statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+        message: 'database unavailable, try again shortly',
+        headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
+      };
     }
+    if (isTemporalUnavailableError(exception)) {
+      this.logger.warn(`Temporal unavailable (${describeTemporalError(exception)})`);
+      return {
+        statusCode: HttpStatus.SERVICE_UNAVAILABLE,
+        message: 'Temporal unavailable, try again shortly',
+        headers: { 'Retry-After': String(TEMPORAL_RETRY_AFTER_SECONDS) },
+      };
+    }
+    const temporalFailure = describeTemporalError(exception);
     if (exception instanceof QueryFailedError) {
       // The driver's message can quote a parameter (a header value, a secret); the code and stack frames cannot.
       this.logger.error(`unexpected database error (${describeDatabaseError(exception.driverError)})\n${stackFrames(exception)}`);
+    } else if (temporalFailure !== undefined) {
+      // Temporal refused the request itself (an invalid argument, a permission): repeating it cannot
+      // help, so it is a bug. The SDK's own message ("Failed to start Workflow") hides the
+      // gRPC status in its cause, which the stack does not show.
+      this.logger.error(`Temporal refused a request (${temporalFailure})\n${stackFrames(exception as Error)}`);
     } else {
       this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     }

@@ -1,16 +1,12 @@
+import type { RetryPolicy } from '../../contract/delivery-plan.js';
 import { parseCidrList, type Cidr } from '../url-policy/cidr.js';
 
 /**
  * Process configuration, parsed once at boot from the environment.
  * Every bad variable is reported together so an operator fixes them in one go.
  */
-export interface DeliveryDefaults {
-  initialIntervalMs: number;
-  backoffCoefficient: number;
-  maxIntervalMs: number;
-  /** 0 = as many attempts as fit in maxAgeMs, at most MAX_ATTEMPTS_PER_RUN. */
-  maxAttempts: number;
-  maxAgeMs: number;
+/** The configured retry policy (RETRY_*) and attempt timeout a destination's overrides start from. */
+export interface DeliveryDefaults extends RetryPolicy {
   timeoutMs: number;
 }
 

@@ -1,15 +1,13 @@
 import type { DataSourceOptions } from 'typeorm';
-import { Click } from '../clicks/click.entity.js';
 import { DeliveryAttempt } from '../deliveries/delivery-attempt.entity.js';
 import { Delivery } from '../deliveries/delivery.entity.js';
 import { Destination } from '../destinations/destination.entity.js';
-import { TrackedEvent } from '../events/event.entity.js';
 import { ParameterFreeQueryLogger } from './query-logger.js';
 import { InitialSchema1764230400000 } from './migrations/1764230400000-initial-schema.js';
 import { SigningSecretRotation1764316800000 } from './migrations/1764316800000-signing-secret-rotation.js';
 import { DeletedDestinationsHoldNoSecrets1764417600000 } from './migrations/1764417600000-deleted-destinations-hold-no-secrets.js';
 
-export const ENTITIES = [Destination, Click, TrackedEvent, Delivery, DeliveryAttempt];
+export const ENTITIES = [Destination, Delivery, DeliveryAttempt];
 export const MIGRATIONS = [InitialSchema1764230400000, SigningSecretRotation1764316800000, DeletedDestinationsHoldNoSecrets1764417600000];
 
 export interface DatabaseConnectionOptions {

@@ -1,56 +1,40 @@
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import type { Repository } from 'typeorm';
-import { DeliveryAttempt } from './delivery-attempt.entity.js';
-import { Delivery } from './delivery.entity.js';
-import { decodeDeliveryCursor, encodeDeliveryCursor } from './delivery-cursor.js';
+import { decodeDeliveryCursor, encodeDeliveryCursor, type DeliveryCursor } from './delivery-cursor.js';
+import type { Delivery } from './delivery.entity.js';
 import { DeliveryError, DeliveryErrorCode } from './delivery.errors.js';
+import { DeliveryRepository } from './delivery.repository.js';
 import type { DeliveryDetailDto, DeliveryDto } from './dto/delivery-response.dto.js';
 import { DEFAULT_PAGE_SIZE, type DeliveryPageDto, type ListDeliveriesQueryDto } from './dto/list-deliveries.dto.js';
 
 @Injectable()
 export class DeliveriesService {
-  constructor(
-    @InjectRepository(Delivery) private readonly deliveries: Repository<Delivery>,
-    @InjectRepository(DeliveryAttempt) private readonly attempts: Repository<DeliveryAttempt>,
-  ) {}
+  constructor(private readonly deliveries: DeliveryRepository) {}
 
   /** Newest first, filtered, one keyset page at a time. */
   async list(query: ListDeliveriesQueryDto): Promise<DeliveryPageDto> {
-    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const builder = this.deliveries
-      .createQueryBuilder('d')
-      .addSelect('d.created_at::text', 'cursor_created_at')
-      .orderBy('d.created_at', 'DESC')
-      .addOrderBy('d.event_id', 'DESC')
-      .limit(limit + 1);
-    if (query.destination_id) builder.andWhere('d.destination_id = :destinationId', { destinationId: query.destination_id });
-    if (query.status) builder.andWhere('d.status = :status', { status: query.status });
-    if (query.canonical) builder.andWhere('d.canonical = :canonical', { canonical: query.canonical });
-    if (query.created_after) builder.andWhere('d.created_at >= :after', { after: query.created_after });
-    if (query.created_before) builder.andWhere('d.created_at < :before', { before: query.created_before });
+    let cursor: DeliveryCursor | undefined;
     if (query.cursor !== undefined) {
-      const cursor = decodeDeliveryCursor(query.cursor);
+      cursor = decodeDeliveryCursor(query.cursor);
       if (!cursor) throw new DeliveryError(DeliveryErrorCode.InvalidCursor, 'cursor is malformed: pass next_cursor from a previous page unchanged');
-      builder.andWhere('(d.created_at, d.event_id) < (:cursorCreatedAt::timestamptz, :cursorEventId)', {
-        cursorCreatedAt: cursor.createdAt,
-        cursorEventId: cursor.eventId,
-      });
     }
-    const { entities, raw } = await builder.getRawAndEntities<{ cursor_created_at: string }>();
-    const page = entities.slice(0, limit);
-    const last = page.at(-1);
-    const hasMore = entities.length > limit;
-    return {
-      items: page.map(toDeliveryDto),
-      next_cursor: hasMore && last ? encodeDeliveryCursor({ createdAt: raw[page.length - 1]!.cursor_created_at, eventId: last.eventId }) : null,
-    };
+    const page = await this.deliveries.page(
+      {
+        destinationId: query.destination_id,
+        status: query.status,
+        canonical: query.canonical,
+        createdAfter: query.created_after,
+        createdBefore: query.created_before,
+      },
+      cursor,
+      query.limit ?? DEFAULT_PAGE_SIZE,
+    );
+    return { items: page.deliveries.map(toDeliveryDto), next_cursor: page.next ? encodeDeliveryCursor(page.next) : null };
   }
 
   async get(eventId: string): Promise<DeliveryDetailDto> {
-    const delivery = await this.deliveries.findOneBy({ eventId });
-    if (!delivery) throw new DeliveryError(DeliveryErrorCode.NotFound, `delivery ${eventId} not found`);
-    const attempts = await this.attempts.find({ where: { eventId }, order: { startedAt: 'ASC', attempt: 'ASC' } });
+    const found = await this.deliveries.findWithAttempts(eventId);
+    if (!found) throw new DeliveryError(DeliveryErrorCode.NotFound, `delivery ${eventId} not found`);
+    const { delivery, attempts } = found;
     return {
       ...toDeliveryDto(delivery),
       body: JSON.parse(delivery.body) as Record<string, unknown>,

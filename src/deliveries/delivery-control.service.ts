@@ -1,21 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
-import type { DataSource } from 'typeorm';
-import type { CanonicalEvent } from '../common/canonical-event.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { DeliveryDispatcher, toDeliveryDispatch, type DispatchDestinationRow } from './delivery-dispatcher.js';
-import { FINISHED_DELIVERY_STATUSES, RETRYABLE_DELIVERY_STATUSES, type DeliveryStatus } from './delivery-status.js';
+import { DeliveryDispatcher, TEMPORAL_CALL_DEADLINE_MS, toDeliveryDispatch } from './delivery-dispatcher.js';
+import { FINISHED_DELIVERY_STATUSES } from './delivery-status.js';
 import { DeliveryError, DeliveryErrorCode } from './delivery.errors.js';
+import { DeliveryRepository, type DeliveryState } from './delivery.repository.js';
 import type { DeliveryActionResponseDto } from './dto/delivery-response.dto.js';
-
-interface DeliveryRow {
-  event_id: string;
-  status: DeliveryStatus;
-  canonical: CanonicalEvent;
-  target_event: string;
-  workflow_id: string;
-}
 
 /** Operator actions on a delivery: cancel a running one, start a new run of a finished one. */
 @Injectable()
@@ -23,7 +13,7 @@ export class DeliveryControlService {
   private readonly logger = new Logger(DeliveryControlService.name);
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly deliveries: DeliveryRepository,
     @Inject(Client) private readonly temporal: Client,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly dispatcher: DeliveryDispatcher,
@@ -39,7 +29,8 @@ export class DeliveryControlService {
       throw new DeliveryError(DeliveryErrorCode.AlreadyFinished, `delivery ${eventId} is already ${delivery.status}`);
     }
     try {
-      await this.temporal.workflow.getHandle(delivery.workflow_id).cancel();
+      // Bounded like a start: during an outage the SDK would otherwise retry for about 20 s before the 503.
+      await this.temporal.connection.withDeadline(Date.now() + TEMPORAL_CALL_DEADLINE_MS, () => this.temporal.workflow.getHandle(delivery.workflowId).cancel());
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
       // The run closed between the read and the cancel: report what it ended as.
@@ -47,7 +38,7 @@ export class DeliveryControlService {
       throw new DeliveryError(DeliveryErrorCode.AlreadyFinished, `delivery ${eventId} is already ${current.status}`);
     }
     this.logger.log(`cancellation requested for delivery ${eventId}`);
-    return { event_id: eventId, status: delivery.status, workflow_id: delivery.workflow_id };
+    return { event_id: eventId, status: delivery.status, workflow_id: delivery.workflowId };
   }
 
   /**
@@ -56,56 +47,34 @@ export class DeliveryControlService {
    */
   async retry(eventId: string): Promise<DeliveryActionResponseDto> {
     const delivery = await this.load(eventId);
-    // TypeORM answers an UPDATE … RETURNING with [rows, affected count].
-    const [claimedRows]: [Array<{ previous: DeliveryStatus }>, number] = await this.dataSource.query(
-      `UPDATE deliveries d SET status = 'pending', next_attempt_at = NULL, completed_at = NULL, updated_at = now()
-         FROM deliveries prior
-        WHERE d.event_id = $1 AND prior.event_id = d.event_id AND d.status = ANY($2)
-       RETURNING prior.status AS previous`,
-      [eventId, RETRYABLE_DELIVERY_STATUSES],
-    );
-    const claimed = claimedRows[0];
-    if (!claimed) {
+    const previous = await this.deliveries.claimForRetry(eventId);
+    if (!previous) {
       const current = await this.load(eventId);
       throw new DeliveryError(
         DeliveryErrorCode.NotRetryable,
         `delivery ${eventId} is ${current.status}; only failed or cancelled deliveries can be retried`,
       );
     }
-    const destinations: DispatchDestinationRow[] = await this.dataSource.query(
-      `SELECT t.id, t.name, t.timeout_ms, t.retry_policy
-         FROM deliveries d JOIN destinations t ON t.id = d.destination_id
-        WHERE d.event_id = $1 AND t.deleted_at IS NULL`,
-      [eventId],
-    );
     try {
-      if (!destinations[0]) {
+      const toDispatch = await this.deliveries.findToDispatch(eventId);
+      if (!toDispatch) {
         throw new DeliveryError(DeliveryErrorCode.NotRetryable, `delivery ${eventId} cannot be retried: its destination was deleted`);
       }
-      await this.dispatcher.startRetry(
-        toDeliveryDispatch(
-          { eventId, canonical: delivery.canonical, targetEvent: delivery.target_event },
-          destinations[0],
-          this.config.delivery,
-        ),
-      );
+      await this.dispatcher.startRetry(toDeliveryDispatch(toDispatch, toDispatch.destination, this.config.delivery));
     } catch (error) {
-      await this.dataSource.query(`UPDATE deliveries SET status = $2 WHERE event_id = $1 AND status = 'pending'`, [eventId, claimed.previous]);
+      await this.deliveries.releaseRetryClaim(eventId, previous);
       if (error instanceof WorkflowExecutionAlreadyStartedError) {
         throw new DeliveryError(DeliveryErrorCode.NotRetryable, `delivery ${eventId} still has a run closing; try again in a moment`);
       }
       throw error;
     }
     this.logger.log(`retry started for delivery ${eventId}`);
-    return { event_id: eventId, status: 'pending', workflow_id: delivery.workflow_id };
+    return { event_id: eventId, status: 'pending', workflow_id: delivery.workflowId };
   }
 
-  private async load(eventId: string): Promise<DeliveryRow> {
-    const [row]: DeliveryRow[] = await this.dataSource.query(
-      `SELECT event_id, status, canonical, target_event, workflow_id FROM deliveries WHERE event_id = $1`,
-      [eventId],
-    );
-    if (!row) throw new DeliveryError(DeliveryErrorCode.NotFound, `delivery ${eventId} not found`);
-    return row;
+  private async load(eventId: string): Promise<DeliveryState> {
+    const delivery = await this.deliveries.findState(eventId);
+    if (!delivery) throw new DeliveryError(DeliveryErrorCode.NotFound, `delivery ${eventId} not found`);
+    return delivery;
   }
 }

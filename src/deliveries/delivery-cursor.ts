@@ -1,4 +1,4 @@
-import { isRealDateTime, MAX_UTC_OFFSET_HOURS } from '../common/calendar.js';
+import { isRealTimestampMatch } from '../common/calendar.js';
 
 /**
  * Keyset cursor over (created_at, event_id), newest first. Rows inserted while a client pages
@@ -36,12 +36,5 @@ export function decodeDeliveryCursor(text: string): DeliveryCursor | undefined {
  * matches it, and PostgreSQL fails the cast with an error that would answer 500.
  */
 function isTimestampText(text: string): boolean {
-  const match = TIMESTAMP_TEXT.exec(text);
-  if (!match) return false;
-  const field = (index: number) => Number(match[index] ?? 0);
-  return (
-    isRealDateTime(field(1), field(2), field(3), field(4), field(5), field(6)) &&
-    field(8) <= MAX_UTC_OFFSET_HOURS &&
-    field(9) <= 59
-  );
+  return isRealTimestampMatch(TIMESTAMP_TEXT.exec(text), 8);
 }

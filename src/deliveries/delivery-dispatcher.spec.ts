@@ -1,9 +1,9 @@
 import type { Client } from '@temporalio/client';
-import type { DataSource } from 'typeorm';
 import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '../config/app-config.js';
 import { DeliveryDispatcher, MAX_CONCURRENT_WORKFLOW_STARTS, type DeliveryDispatch } from './delivery-dispatcher.js';
 import { DeliveryError, DeliveryErrorCode } from './delivery.errors.js';
+import type { DeliveryRepository } from './delivery.repository.js';
 
 /**
  * A slow Temporal frontend: every start takes a while, and the client counts how many are pending
@@ -24,7 +24,8 @@ function slowTemporal({ startMs = 5, failWorkflowIds = new Set<string>() } = {})
         stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
         await new Promise((resolve) => setTimeout(resolve, startMs));
         stats.inFlight -= 1;
-        if (failWorkflowIds.has(options.workflowId)) throw new Error('14 UNAVAILABLE: frontend overloaded');
+        // Shaped as grpc-js shapes a status error: only a real outage is reported as DispatchUnavailable.
+        if (failWorkflowIds.has(options.workflowId)) throw Object.assign(new Error('14 UNAVAILABLE: frontend overloaded'), { code: 14, details: 'frontend overloaded', metadata: {} });
         stats.started.push(options.workflowId);
       },
     },
@@ -32,16 +33,15 @@ function slowTemporal({ startMs = 5, failWorkflowIds = new Set<string>() } = {})
   return { client: client as unknown as Client, stats };
 }
 
-/** Records the `dispatched_at` UPDATEs instead of running them. */
-function recordingDataSource() {
+/** Records the `dispatched_at` marks instead of writing them. */
+function recordingRepository() {
   const marked: string[] = [];
-  const dataSource = {
-    query: async (_sql: string, [eventIds]: [string[]]) => {
+  const repository = {
+    markDispatched: async (eventIds: string[]) => {
       marked.push(...eventIds);
-      return [];
     },
   };
-  return { dataSource: dataSource as unknown as DataSource, marked };
+  return { repository: repository as unknown as DeliveryRepository, marked };
 }
 
 const config = { temporal: { taskQueue: 'deliveries-test' } } as AppConfig;
@@ -65,10 +65,10 @@ function dispatches(count: number): DeliveryDispatch[] {
 describe('DeliveryDispatcher.dispatch', () => {
   it(`keeps at most ${MAX_CONCURRENT_WORKFLOW_STARTS} workflow starts in flight, and starts and marks every delivery`, async () => {
     const { client, stats } = slowTemporal();
-    const { dataSource, marked } = recordingDataSource();
+    const { repository, marked } = recordingRepository();
     const batch = dispatches(3 * MAX_CONCURRENT_WORKFLOW_STARTS + 5);
 
-    await new DeliveryDispatcher(client, dataSource, config).dispatch(batch);
+    await new DeliveryDispatcher(client, repository, config).dispatch(batch);
 
     expect(stats.maxInFlight).toBe(MAX_CONCURRENT_WORKFLOW_STARTS);
     expect(stats.started.sort()).toEqual(batch.map((d) => d.workflowId).sort());
@@ -79,9 +79,9 @@ describe('DeliveryDispatcher.dispatch', () => {
     const batch = dispatches(2 * MAX_CONCURRENT_WORKFLOW_STARTS);
     const failing = batch[3]!;
     const { client, stats } = slowTemporal({ failWorkflowIds: new Set([failing.workflowId]) });
-    const { dataSource, marked } = recordingDataSource();
+    const { repository, marked } = recordingRepository();
 
-    const error = await new DeliveryDispatcher(client, dataSource, config).dispatch(batch).then(
+    const error = await new DeliveryDispatcher(client, repository, config).dispatch(batch).then(
       () => expect.fail('expected the dispatch to fail'),
       (thrown: unknown) => thrown,
     );
@@ -94,9 +94,9 @@ describe('DeliveryDispatcher.dispatch', () => {
 
   it('holds every start of one dispatch to the same deadline, so a queued start does not extend the wait', async () => {
     const { client, stats } = slowTemporal({ startMs: 20 });
-    const { dataSource } = recordingDataSource();
+    const { repository } = recordingRepository();
 
-    await new DeliveryDispatcher(client, dataSource, config).dispatch(dispatches(2 * MAX_CONCURRENT_WORKFLOW_STARTS + 1));
+    await new DeliveryDispatcher(client, repository, config).dispatch(dispatches(2 * MAX_CONCURRENT_WORKFLOW_STARTS + 1));
 
     expect(stats.deadlines).toHaveLength(2 * MAX_CONCURRENT_WORKFLOW_STARTS + 1);
     expect(new Set(stats.deadlines).size).toBe(1);

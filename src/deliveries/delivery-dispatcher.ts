@@ -1,18 +1,19 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import type { DataSource } from 'typeorm';
-import type { DeliveryWorkflowInput } from '../../workflows/index.js';
+import type { DeliveryWorkflowInput } from '../../contract/delivery-activities.js';
+import type { DeliveryPlan } from '../../contract/delivery-plan.js';
 import type { CanonicalEvent } from '../common/canonical-event.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import type { DeliveryDefaults } from '../config/app-config.js';
-import type { RetryPolicyOverrides } from '../destinations/destination.entity.js';
-import { effectiveRetryPolicy, type EffectiveRetryPolicy } from '../destinations/retry-policy.js';
-import { CANONICAL_EVENT, DELIVERY_STATUS, DESTINATION_ID, TARGET_EVENT } from '../temporal/search-attributes.js';
+import type { DispatchDestination } from '../destinations/destination.repository.js';
+import { effectiveRetryPolicy } from '../destinations/retry-policy.js';
+import { CANONICAL_EVENT, DELIVERY_STATUS, DESTINATION_ID, TARGET_EVENT } from '../../contract/search-attributes.js';
+import { describeTemporalError, isTemporalUnavailableError } from '../temporal/temporal-errors.js';
 import { DeliveryError, DeliveryErrorCode } from './delivery.errors.js';
+import { DeliveryRepository, type DeliveryToDispatch } from './delivery.repository.js';
 
-/** An ingest request waits at most this long for Temporal before answering 503. */
-const START_DEADLINE_MS = 10_000;
+/** A request waits at most this long for Temporal (a start, a cancel) before answering 503. */
+export const TEMPORAL_CALL_DEADLINE_MS = 10_000;
 
 /**
  * Workflow starts one dispatch keeps in flight at once. An event fans out to up to
@@ -21,40 +22,32 @@ const START_DEADLINE_MS = 10_000;
  */
 export const MAX_CONCURRENT_WORKFLOW_STARTS = 16;
 
-/** Everything needed to start the workflow of one delivery. */
-export interface DeliveryDispatch {
+/** Everything needed to start the workflow of one delivery, the plan its run follows included. */
+export interface DeliveryDispatch extends DeliveryPlan {
   eventId: string;
   workflowId: string;
   destinationId: string;
   destinationName: string;
   canonical: CanonicalEvent;
   targetEvent: string;
-  attemptTimeoutMs: number;
-  retry: EffectiveRetryPolicy;
 }
 
-/** The destination columns a dispatch needs, as selected by ingest and by retry. */
-export interface DispatchDestinationRow {
-  id: string;
-  name: string;
-  timeout_ms: number | null;
-  retry_policy: RetryPolicyOverrides;
+/** The workflow id of a delivery: one per event_id, which is what makes every start idempotent. */
+export function deliveryWorkflowId(eventId: string): string {
+  return `delivery-${eventId}`;
 }
 
-export function toDeliveryDispatch(
-  delivery: { eventId: string; canonical: CanonicalEvent; targetEvent: string },
-  destination: DispatchDestinationRow,
-  defaults: DeliveryDefaults,
-): DeliveryDispatch {
+/** The plan a delivery's run starts with: its destination's overrides over the global defaults, fixed for the run. */
+export function toDeliveryDispatch(delivery: Omit<DeliveryToDispatch, 'destination'>, destination: DispatchDestination, defaults: DeliveryDefaults): DeliveryDispatch {
   return {
     eventId: delivery.eventId,
-    workflowId: `delivery-${delivery.eventId}`,
+    workflowId: deliveryWorkflowId(delivery.eventId),
     destinationId: destination.id,
     destinationName: destination.name,
     canonical: delivery.canonical,
     targetEvent: delivery.targetEvent,
-    attemptTimeoutMs: destination.timeout_ms ?? defaults.timeoutMs,
-    retry: effectiveRetryPolicy(destination.retry_policy, defaults),
+    attemptTimeoutMs: destination.timeoutMs ?? defaults.timeoutMs,
+    retry: effectiveRetryPolicy(destination.retryPolicy, defaults),
   };
 }
 
@@ -72,23 +65,29 @@ export class DeliveryDispatcher {
 
   constructor(
     @Inject(Client) private readonly temporal: Client,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly deliveries: DeliveryRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
    * Starts every dispatch (MAX_CONCURRENT_WORKFLOW_STARTS at a time, all within one deadline), marks
-   * those started, and throws DispatchUnavailable when any could not be started.
+   * those started, and throws DispatchUnavailable when Temporal was unavailable for some; any other
+   * start failure is rethrown as it is.
    */
   async dispatch(dispatches: DeliveryDispatch[]): Promise<void> {
     if (dispatches.length === 0) return;
-    const deadline = Date.now() + START_DEADLINE_MS;
+    const deadline = Date.now() + TEMPORAL_CALL_DEADLINE_MS;
     const results = await settleWithConcurrency(dispatches, MAX_CONCURRENT_WORKFLOW_STARTS, (dispatch) => this.start(dispatch, 'first', deadline));
     const started = dispatches.filter((_, index) => results[index]!.status === 'fulfilled').map((d) => d.eventId);
     if (started.length > 0) await this.markDispatched(started);
     const failed = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed.length > 0) {
-      this.logger.warn(`${failed.length} of ${dispatches.length} delivery workflows could not be started: ${String(failed[0]!.reason)}`);
+      const first = failed[0]!.reason;
+      this.logger.warn(`${failed.length} of ${dispatches.length} delivery workflows could not be started: ${describeTemporalError(first) ?? String(first)}`);
+      // Only an outage is worth the producer's retry. Any other failure (Temporal refusing the start
+      // as invalid, or our own error) would happen again, so it goes to the edge as the bug it is.
+      const bug = failed.find((result) => !isTemporalUnavailableError(result.reason));
+      if (bug) throw bug.reason;
       throw new DeliveryError(
         DeliveryErrorCode.DispatchUnavailable,
         'Temporal is unavailable: the event is stored but not yet dispatched; send it again with the same id',
@@ -115,9 +114,7 @@ export class DeliveryDispatcher {
       while (this.pendingMarks.length > 0) {
         const batch = this.pendingMarks.splice(0);
         try {
-          await this.dataSource.query(`UPDATE deliveries SET dispatched_at = now() WHERE event_id = ANY($1) AND dispatched_at IS NULL`, [
-            batch.flatMap((mark) => mark.eventIds),
-          ]);
+          await this.deliveries.markDispatched(batch.flatMap((mark) => mark.eventIds));
           for (const mark of batch) mark.resolve();
         } catch (error) {
           for (const mark of batch) mark.reject(error);
@@ -134,7 +131,7 @@ export class DeliveryDispatcher {
    * retries cannot start two runs. Throws WorkflowExecutionAlreadyStartedError when refused.
    */
   async startRetry(dispatch: DeliveryDispatch): Promise<void> {
-    await this.start(dispatch, 'retry', Date.now() + START_DEADLINE_MS);
+    await this.start(dispatch, 'retry', Date.now() + TEMPORAL_CALL_DEADLINE_MS);
   }
 
   private async start(dispatch: DeliveryDispatch, run: 'first' | 'retry', deadline: number): Promise<void> {

@@ -1,9 +1,12 @@
-/**
- * pending → retrying → sent | failed | cancelled.
- * `failed` and `cancelled` can go back to `pending` through an explicit retry.
- */
-export const DELIVERY_STATUSES = ['pending', 'retrying', 'sent', 'failed', 'cancelled'] as const;
-export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
-
-export const FINISHED_DELIVERY_STATUSES: readonly DeliveryStatus[] = ['sent', 'failed', 'cancelled'];
-export const RETRYABLE_DELIVERY_STATUSES: readonly DeliveryStatus[] = ['failed', 'cancelled'];
+// Defined in the workflow-safe contract so the workflow and activities name the same statuses and transitions.
+export {
+  DELIVERY_STATUSES,
+  DELIVERY_STATUS_TRANSITIONS,
+  FINISHED_DELIVERY_STATUSES,
+  OPEN_DELIVERY_STATUSES,
+  RETRYABLE_DELIVERY_STATUSES,
+  allowedPredecessors,
+  isAllowedTransition,
+  type DeliveryStatus,
+  type FinishedDeliveryStatus,
+} from '../../contract/delivery-status.js';

@@ -1,8 +1,10 @@
 import { HttpStatus } from '@nestjs/common';
 import { DomainError } from '../common/domain-error.js';
+import { TEMPORAL_RETRY_AFTER_SECONDS } from '../temporal/temporal-errors.js';
 
 export enum DeliveryErrorCode {
   NotFound = 'DELIVERY_NOT_FOUND',
+  /** Temporal could not be reached to start a stored delivery; never for a start Temporal refused. */
   DispatchUnavailable = 'DELIVERY_DISPATCH_UNAVAILABLE',
   InvalidCursor = 'DELIVERY_INVALID_CURSOR',
   AlreadyFinished = 'DELIVERY_ALREADY_FINISHED',
@@ -25,6 +27,6 @@ export class DeliveryError extends DomainError<DeliveryErrorCode> {
   }
 
   override get retryAfterSeconds(): number | undefined {
-    return this.code === DeliveryErrorCode.DispatchUnavailable ? 5 : undefined;
+    return this.code === DeliveryErrorCode.DispatchUnavailable ? TEMPORAL_RETRY_AFTER_SECONDS : undefined;
   }
 }

@@ -1,24 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
-import type { EntityManager, Repository } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DestinationUrlPolicy, UrlPolicyError } from '../url-policy/destination-url-policy.js';
-import { Destination, ERASED_SIGNING_SECRET, type RetryPolicyOverrides } from './destination.entity.js';
+import type { Destination, RetryPolicyOverrides } from './destination.entity.js';
 import { DestinationError, DestinationErrorCode } from './destination.errors.js';
+import { DestinationRepository } from './destination.repository.js';
 import type { CreateDestinationDto, UpdateDestinationDto } from './dto/destination-request.dto.js';
 import type { CreatedDestinationResponseDto, DestinationResponseDto, RotatedSecretResponseDto } from './dto/destination-response.dto.js';
 import { effectiveRetryPolicy, effectiveTimeoutMs } from './retry-policy.js';
 
 const MASKED_HEADER_VALUE = '********';
 const SIGNING_SECRET_BYTES = 24;
-/** Held while a create counts the live destinations, so concurrent creates cannot overshoot the cap. */
-const CREATE_LOCK_KEY = 'destinations: create';
 
 @Injectable()
 export class DestinationsService {
   constructor(
-    @InjectRepository(Destination) private readonly destinations: Repository<Destination>,
+    private readonly destinations: DestinationRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly urlPolicy: DestinationUrlPolicy,
   ) {}
@@ -26,31 +23,24 @@ export class DestinationsService {
   async create(dto: CreateDestinationDto): Promise<CreatedDestinationResponseDto> {
     const retryPolicy = this.checkRetryPolicy(dto.retry_policy ?? {});
     await this.checkUrl(dto.url);
-    const saved = await this.destinations.manager.transaction(async (manager) => {
-      await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [CREATE_LOCK_KEY]);
-      // Soft-deleted rows are not counted: the cap bounds what can receive deliveries.
-      const live = await manager.count(Destination);
-      const { maxDestinations } = this.config.limits;
-      if (live >= maxDestinations) {
-        throw new DestinationError(
-          DestinationErrorCode.LimitReached,
-          `destination limit reached: at most ${maxDestinations} destinations may exist at once; delete one before creating another`,
-        );
-      }
-      return manager.save(
-        manager.create(Destination, {
-          name: dto.name,
-          url: dto.url,
-          method: dto.method ?? 'POST',
-          headers: dto.headers ?? {},
-          eventMap: dto.event_map,
-          enabled: dto.enabled ?? true,
-          timeoutMs: dto.timeout_ms ?? null,
-          retryPolicy,
-          signingSecret: newSigningSecret(),
-        }),
-      );
+    const { maxDestinations } = this.config.limits;
+    const saved = await this.destinations.createWithin(maxDestinations, {
+      name: dto.name,
+      url: dto.url,
+      method: dto.method ?? 'POST',
+      headers: dto.headers ?? {},
+      eventMap: dto.event_map,
+      enabled: dto.enabled ?? true,
+      timeoutMs: dto.timeout_ms ?? null,
+      retryPolicy,
+      signingSecret: newSigningSecret(),
     });
+    if (!saved) {
+      throw new DestinationError(
+        DestinationErrorCode.LimitReached,
+        `destination limit reached: at most ${maxDestinations} destinations may exist at once; delete one before creating another`,
+      );
+    }
     return { ...this.toResponse(saved), signing_secret: saved.signingSecret };
   }
 
@@ -59,19 +49,14 @@ export class DestinationsService {
    * the new and the previous secret, so the receiver can switch without rejecting anything.
    */
   async rotateSecret(id: string): Promise<RotatedSecretResponseDto> {
-    return this.destinations.manager.transaction(async (manager) => {
-      const destination = await this.lockLive(manager, id);
-      const expiresAt = new Date(Date.now() + this.config.signingSecretGracePeriodMs);
-      destination.previousSigningSecret = destination.signingSecret;
-      destination.previousSigningSecretExpiresAt = expiresAt;
-      destination.signingSecret = newSigningSecret();
-      await manager.save(destination);
-      return { id, signing_secret: destination.signingSecret, previous_secret_expires_at: expiresAt.toISOString() };
-    });
+    const expiresAt = new Date(Date.now() + this.config.signingSecretGracePeriodMs);
+    const rotated = await this.destinations.rotateSigningSecret(id, newSigningSecret(), expiresAt);
+    if (!rotated) throw notFound(id);
+    return { id, signing_secret: rotated.signingSecret, previous_secret_expires_at: expiresAt.toISOString() };
   }
 
   async list(): Promise<DestinationResponseDto[]> {
-    const all = await this.destinations.find({ order: { createdAt: 'ASC', id: 'ASC' } });
+    const all = await this.destinations.listLive();
     return all.map((destination) => this.toResponse(destination));
   }
 
@@ -89,10 +74,9 @@ export class DestinationsService {
     const retryPolicy = dto.retry_policy === undefined ? undefined : this.checkRetryPolicy(dto.retry_policy);
     const url = dto.url === undefined ? undefined : await this.checkUrl(dto.url);
     // The DNS check above runs before the row is locked; the locked read decides.
-    const saved = await this.destinations.manager.transaction(async (manager) => {
-      const destination = await this.lockLive(manager, id);
-      const movesOrigin = url !== undefined && url.origin !== new URL(destination.url).origin;
-      manager.merge(Destination, destination, {
+    const saved = await this.destinations.changeLocked(id, (current) => {
+      const movesOrigin = url !== undefined && url.origin !== new URL(current.url).origin;
+      return {
         name: dto.name,
         url: dto.url,
         method: dto.method,
@@ -102,9 +86,9 @@ export class DestinationsService {
         // null is deliberate: back to the global DELIVERY_TIMEOUT_MS.
         timeoutMs: dto.timeout_ms,
         retryPolicy,
-      });
-      return manager.save(destination);
+      };
     });
+    if (!saved) throw notFound(id);
     return this.toResponse(saved);
   }
 
@@ -115,25 +99,11 @@ export class DestinationsService {
    * Attempts still scheduled for the destination fail as `destination is deleted`.
    */
   async remove(id: string): Promise<void> {
-    const [, affected]: [unknown[], number] = await this.destinations.query(
-      `UPDATE destinations
-          SET deleted_at = now(), updated_at = now(), headers = '{}',
-              signing_secret = $2, previous_signing_secret = NULL, previous_signing_secret_expires_at = NULL
-        WHERE id = $1 AND deleted_at IS NULL`,
-      [id, ERASED_SIGNING_SECRET],
-    );
-    if (affected === 0) throw notFound(id);
+    if (!(await this.destinations.softDeleteErasingSecrets(id))) throw notFound(id);
   }
 
   private async findOrFail(id: string): Promise<Destination> {
-    const destination = await this.destinations.findOneBy({ id });
-    if (!destination) throw notFound(id);
-    return destination;
-  }
-
-  /** The live row, locked until the transaction ends so a concurrent delete waits for it. */
-  private async lockLive(manager: EntityManager, id: string): Promise<Destination> {
-    const destination = await manager.findOne(Destination, { where: { id }, lock: { mode: 'pessimistic_write' } });
+    const destination = await this.destinations.findLive(id);
     if (!destination) throw notFound(id);
     return destination;
   }

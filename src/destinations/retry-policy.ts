@@ -1,3 +1,4 @@
+import type { RetryPolicy } from '../../contract/delivery-plan.js';
 import type { DeliveryDefaults } from '../config/app-config.js';
 import type { Destination, RetryPolicyOverrides } from './destination.entity.js';
 
@@ -8,17 +9,8 @@ import type { Destination, RetryPolicyOverrides } from './destination.entity.js'
  */
 export const MAX_ATTEMPTS_PER_RUN = 100;
 
-export interface EffectiveRetryPolicy {
-  initialIntervalMs: number;
-  backoffCoefficient: number;
-  maxIntervalMs: number;
-  /** Always 1..MAX_ATTEMPTS_PER_RUN; `max_age_ms` may end the run sooner. */
-  maxAttempts: number;
-  maxAgeMs: number;
-}
-
 /** The destination's overrides over the global defaults, as the delivery workflow will run them. */
-export function effectiveRetryPolicy(overrides: RetryPolicyOverrides, defaults: DeliveryDefaults): EffectiveRetryPolicy {
+export function effectiveRetryPolicy(overrides: RetryPolicyOverrides, defaults: DeliveryDefaults): RetryPolicy {
   return {
     initialIntervalMs: overrides.initial_interval_ms ?? defaults.initialIntervalMs,
     backoffCoefficient: overrides.backoff_coefficient ?? defaults.backoffCoefficient,

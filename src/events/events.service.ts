@@ -1,15 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
-import type { CanonicalEvent } from '../common/canonical-event.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { DeliveryDispatcher, toDeliveryDispatch, type DeliveryDispatch, type DispatchDestinationRow } from '../deliveries/delivery-dispatcher.js';
+import { DeliveryDispatcher, deliveryWorkflowId, toDeliveryDispatch, type DeliveryDispatch } from '../deliveries/delivery-dispatcher.js';
 import type { DeliveryStatus } from '../deliveries/delivery-status.js';
+import { DeliveryRepository, type NewEvent } from '../deliveries/delivery.repository.js';
+import { DestinationRepository } from '../destinations/destination.repository.js';
 import type { IngestEventDto, IngestEventResponseDto } from './dto/event.dto.js';
 import { EventError, EventErrorCode } from './event.errors.js';
 import { deliveryEventId } from './event-id.js';
-import { clickContextFromRow, emptyClickContext, serializeWebhookBody, type ClickContext } from './webhook-body.js';
+import { emptyClickContext, serializeWebhookBody } from './webhook-body.js';
 
 /** A delivery as ingest sees it: its summary for the response, and how to start it. */
 interface PlannedDelivery {
@@ -18,27 +17,12 @@ interface PlannedDelivery {
   dispatch: DeliveryDispatch;
 }
 
-interface DestinationRow extends DispatchDestinationRow {
-  target_event: string;
-}
-
-/** The click columns of the ingest read; all NULL when the uid has no click. */
-interface ClickColumns {
-  click_uid: string | null;
-  tg_id: string | number | null;
-  fbclid: string | null;
-  campaign_id: string | null;
-  campaign_name: string | null;
-  country: string | null;
-}
-
-type NullableDestinationRow = { [K in keyof DestinationRow]: DestinationRow[K] | null };
-
 @Injectable()
 export class EventsService {
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly destinations: DestinationRepository,
+    private readonly deliveries: DeliveryRepository,
     private readonly dispatcher: DeliveryDispatcher,
   ) {}
 
@@ -93,109 +77,51 @@ export class EventsService {
 
   /**
    * Two statements and no explicit transaction: one read (the click and the matching destinations
-   * together), then one write that stores the event and all its deliveries atomically (a single
-   * statement is its own transaction). A repeated id stores nothing and is answered from what the
-   * first request stored.
+   * together), then one write that stores the event and all its deliveries atomically. A repeated
+   * id stores nothing and is answered from what the first request stored.
    */
-  private async storeEvent(event: {
-    idempotencyKey: string;
-    fingerprint: string;
-    canonical: CanonicalEvent;
-    uid: string;
-    occurredAtMs: number;
-    data: Record<string, unknown>;
-  }): Promise<PlannedDelivery[]> {
-    // One row per matching destination (one row of NULLs when none match), each carrying the click.
-    const rows: Array<ClickColumns & NullableDestinationRow> = await this.dataSource.query(
-      `SELECT c.uid AS click_uid, c.tg_id, c.fbclid, c.campaign_id, c.campaign_name, c.country,
-              t.id, t.name, t.target_event, t.timeout_ms, t.retry_policy
-         FROM (SELECT 1) AS one
-         LEFT JOIN clicks c ON c.uid = $2
-         LEFT JOIN LATERAL (
-           SELECT id, name, event_map ->> $1 AS target_event, timeout_ms, retry_policy, created_at
-             FROM destinations
-            WHERE enabled AND deleted_at IS NULL AND event_map ? $1
-         ) t ON true
-        ORDER BY t.created_at, t.id`,
-      [event.canonical, event.uid],
-    );
-    const first = rows[0];
-    const click: ClickContext =
-      first && first.click_uid !== null ? clickContextFromRow({ ...first, uid: first.click_uid }) : emptyClickContext(event.uid);
-    const destinations = rows.filter((row): row is ClickColumns & DestinationRow => row.id !== null);
-
-    const planned = destinations.map((destination) => {
+  private async storeEvent(event: NewEvent): Promise<PlannedDelivery[]> {
+    const matched = await this.destinations.matchEvent(event.canonical, event.uid);
+    const click = matched.click ?? emptyClickContext(event.uid);
+    const planned = matched.destinations.map((destination) => {
       const eventId = deliveryEventId(event.idempotencyKey, destination.id);
-      const body = serializeWebhookBody({
-        targetEvent: destination.target_event,
-        canonical: event.canonical,
-        eventId,
-        occurredAtMs: event.occurredAtMs,
-        click,
-        data: event.data,
-      });
-      return { body, delivery: this.planned(eventId, 'pending', false, event.canonical, destination) };
+      return {
+        delivery: {
+          eventId,
+          destinationId: destination.id,
+          targetEvent: destination.targetEvent,
+          workflowId: deliveryWorkflowId(eventId),
+          body: serializeWebhookBody({
+            targetEvent: destination.targetEvent,
+            canonical: event.canonical,
+            eventId,
+            occurredAtMs: event.occurredAtMs,
+            click,
+            data: event.data,
+          }),
+        },
+        dispatch: toDeliveryDispatch({ eventId, canonical: event.canonical, targetEvent: destination.targetEvent }, destination, this.config.delivery),
+      };
     });
-    // Data-modifying CTEs run to completion whether or not the final SELECT reads them; the
-    // deliveries are inserted only when the event was (an existing id makes `event` empty).
-    const stored: Array<{ id: string }> = await this.dataSource.query(
-      `WITH event AS (
-         INSERT INTO events (idempotency_key, fingerprint, canonical, uid, occurred_at_ms, data)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (idempotency_key) DO NOTHING
-         RETURNING id
-       ), stored_deliveries AS (
-         INSERT INTO deliveries (event_id, source_event_id, destination_id, canonical, target_event, body, status, workflow_id)
-         SELECT t.event_id, event.id, t.destination_id, $3, t.target_event, t.body, 'pending', t.workflow_id
-           FROM event, unnest($7::text[], $8::uuid[], $9::text[], $10::text[], $11::text[])
-             AS t(event_id, destination_id, target_event, body, workflow_id)
-       )
-       SELECT id FROM event`,
-      [
-        event.idempotencyKey,
-        event.fingerprint,
-        event.canonical,
-        event.uid,
-        event.occurredAtMs,
-        event.data,
-        planned.map((p) => p.delivery.dispatch.eventId),
-        planned.map((p) => p.delivery.dispatch.destinationId),
-        planned.map((p) => p.delivery.dispatch.targetEvent),
-        planned.map((p) => p.body),
-        planned.map((p) => p.delivery.dispatch.workflowId),
-      ],
+    const inserted = await this.deliveries.insertEventWithDeliveries(
+      event,
+      planned.map((p) => p.delivery),
     );
-    if (stored.length === 0) return this.existingDeliveries(event.idempotencyKey, event.fingerprint);
-    return planned.map((p) => p.delivery);
+    if (!inserted) return this.existingDeliveries(event.idempotencyKey, event.fingerprint);
+    return planned.map(({ dispatch }) => ({ status: 'pending', dispatched: false, dispatch }));
   }
 
   /** A repeated id: answer with the deliveries made the first time, dispatching any still waiting. */
   private async existingDeliveries(idempotencyKey: string, fingerprint: string): Promise<PlannedDelivery[]> {
-    const [existing]: Array<{ id: string; fingerprint: string }> = await this.dataSource.query(
-      `SELECT id, fingerprint FROM events WHERE idempotency_key = $1`,
-      [idempotencyKey],
-    );
+    const existing = await this.deliveries.findEvent(idempotencyKey);
     if (!existing) throw new Error(`event ${idempotencyKey} vanished during ingest`);
     if (existing.fingerprint !== fingerprint) {
       throw new EventError(EventErrorCode.IdempotencyKeyReused, `id ${idempotencyKey} was already used for a different event`);
     }
-    const rows: Array<DestinationRow & { event_id: string; canonical: CanonicalEvent; status: DeliveryStatus; dispatched: boolean }> =
-      await this.dataSource.query(
-        `SELECT d.event_id, d.canonical, d.status, d.dispatched_at IS NOT NULL AS dispatched, d.target_event,
-                t.id, t.name, t.timeout_ms, t.retry_policy
-           FROM deliveries d JOIN destinations t ON t.id = d.destination_id
-          WHERE d.source_event_id = $1
-          ORDER BY t.created_at, t.id`,
-        [existing.id],
-      );
-    return rows.map((row) => this.planned(row.event_id, row.status, row.dispatched, row.canonical, row));
-  }
-
-  private planned(eventId: string, status: DeliveryStatus, dispatched: boolean, canonical: CanonicalEvent, destination: DestinationRow): PlannedDelivery {
-    return {
-      status,
-      dispatched,
-      dispatch: toDeliveryDispatch({ eventId, canonical, targetEvent: destination.target_event }, destination, this.config.delivery),
-    };
+    return existing.deliveries.map((delivery) => ({
+      status: delivery.status,
+      dispatched: delivery.dispatched,
+      dispatch: toDeliveryDispatch(delivery, delivery.destination, this.config.delivery),
+    }));
   }
 }

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import type { DeliveryMetrics } from '../../contract/delivery-metrics.js';
 
 /**
  * The service's Prometheus metrics, one registry per process (prom-client metrics are
@@ -37,12 +38,7 @@ export const ingestDuration = new Histogram({
   registers: [metricsRegistry],
 });
 
-/** What the send activity reports; an interface so activities stay free of the registry. */
-export interface DeliveryMetrics {
-  attempt(statusClass: string, durationMs: number): void;
-  finished(outcome: 'sent' | 'failed' | 'cancelled'): void;
-}
-
+/** The delivery activities' metrics (contract/delivery-metrics.ts) on this registry. */
 export const prometheusDeliveryMetrics: DeliveryMetrics = {
   attempt(statusClass, durationMs) {
     attemptsMade.inc({ status_class: statusClass });

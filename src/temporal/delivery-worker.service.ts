@@ -1,18 +1,16 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import type { DataSource } from 'typeorm';
 import type { Dispatcher } from 'undici';
-import { createDeliveryActivities } from '../../activities/index.js';
-import { createWebhookDispatcher, WebhookHttpClient } from '../../activities/webhook-http-client.js';
+import { createDeliveryActivities, WebhookHttpClient } from '../../activities/index.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { HOST_RESOLVER } from '../config/config.module.js';
 import type { HostResolver } from '../url-policy/destination-url-policy.js';
-import { DeliveryStore } from '../deliveries/delivery.store.js';
+import { DeliveryRepository } from '../deliveries/delivery.repository.js';
 import { rootLogger } from '../logging/root-logger.js';
 import { prometheusDeliveryMetrics } from '../metrics/delivery-metrics.js';
 import { ensureDeliverySearchAttributes } from './search-attribute-registration.js';
 import { installTemporalRuntime } from './temporal-runtime.js';
+import { createWebhookDispatcher } from './webhook-dispatcher.js';
 import { workflowCodeOptions } from './workflow-code.js';
 
 /** Worker slots for concurrent HTTP attempts; retrying deliveries waiting in backoff hold none. */
@@ -51,7 +49,7 @@ export class DeliveryWorkerService implements OnApplicationBootstrap, OnApplicat
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly deliveries: DeliveryRepository,
     @Inject(HOST_RESOLVER) private readonly hostResolver: HostResolver,
   ) {}
 
@@ -69,9 +67,9 @@ export class DeliveryWorkerService implements OnApplicationBootstrap, OnApplicat
       taskQueue,
       ...workflowCodeOptions(),
       activities: createDeliveryActivities({
-        store: new DeliveryStore(this.dataSource),
+        store: this.deliveries,
+        // The activity reaches receivers only through this pool, whose connector enforces the SSRF rules.
         http: new WebhookHttpClient(this.httpDispatcher),
-        defaultTimeoutMs: this.config.delivery.timeoutMs,
         minRetryIntervalMs: this.config.limits.minRetryIntervalMs,
         metrics: prometheusDeliveryMetrics,
         logger: rootLogger.child({ component: 'delivery' }),

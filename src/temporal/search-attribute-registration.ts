@@ -1,6 +1,6 @@
 import type { NativeConnection } from '@temporalio/worker';
 import proto from '@temporalio/proto';
-import { DELIVERY_SEARCH_ATTRIBUTES } from './search-attributes.js';
+import { DELIVERY_SEARCH_ATTRIBUTES } from '../../contract/search-attributes.js';
 
 /**
  * Registers the delivery search attributes on the namespace when they are missing, so a fresh

@@ -1,12 +1,13 @@
 import type { LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { buildConnector } from 'undici';
+import { NON_PUBLIC_ADDRESS_CODE } from '../../contract/delivery-error-types.js';
 import { checkAddress } from './address-policy.js';
 import type { Cidr } from './cidr.js';
 import { type HostResolver, NON_PUBLIC_RULE, systemResolver } from './destination-url-policy.js';
 
-/** `code` of the error a refused connection fails with. */
-export const NON_PUBLIC_ADDRESS_CODE = 'ERR_DESTINATION_NOT_PUBLIC';
+/** `code` of the error a refused connection fails with; the send activity reads it from the contract. */
+export { NON_PUBLIC_ADDRESS_CODE };
 
 /**
  * The message becomes the attempt's error, which the deliveries API shows: for a name it states

@@ -1,4 +1,5 @@
-import { expect } from 'vitest';
+import { Client, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import { expect, vi } from 'vitest';
 import { eventually, type TestApp } from './test-app.js';
 
 let counter = 0;
@@ -31,4 +32,35 @@ export function deliveryReaches(app: TestApp, eventId: string, statuses: string[
     timeoutMs,
     `delivery ${eventId} to reach ${statuses.join('/')}`,
   );
+}
+
+/** One workflow start the app asked of Temporal. */
+export interface WorkflowStart {
+  workflowId: string;
+  /** The run Temporal started, or undefined when it refused the start (and the app handled that). */
+  runId: string | undefined;
+}
+
+/**
+ * Runs `action` and returns, with its result, every workflow start the app asked of the real
+ * Temporal meanwhile. The calls go through unchanged: this is for tests of what our code starts,
+ * where Temporal's own refusal of a duplicate would hide a start that should never have been asked.
+ */
+export async function workflowStartsDuring<T>(app: TestApp, action: () => Promise<T>): Promise<{ result: T; starts: WorkflowStart[] }> {
+  const start = vi.spyOn(app.nest.get(Client).workflow, 'start');
+  try {
+    const result = await action();
+    const starts = await Promise.all(
+      start.mock.calls.map(async ([, options], index) => ({
+        workflowId: options.workflowId,
+        runId: await start.mock.results[index]!.value.then(
+          (handle: WorkflowHandleWithFirstExecutionRunId) => handle.firstExecutionRunId,
+          () => undefined,
+        ),
+      })),
+    );
+    return { result, starts };
+  } finally {
+    start.mockRestore();
+  }
 }

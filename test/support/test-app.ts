@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { DataSource } from 'typeorm';
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { findFreePort } from '../../src/common/free-port.js';
 import { loadConfig, type AppConfig } from '../../src/config/app-config.js';
 import { createHttpApp } from '../../src/http-app.js';
 import type { HostResolver } from '../../src/url-policy/destination-url-policy.js';
@@ -15,6 +16,7 @@ export interface TestApp {
   baseUrl: string;
   apiKey: string;
   config: AppConfig;
+  /** A client of the suite's Temporal server, in the app's namespace (not the app's own client). */
   temporal: Client;
   dataSource: DataSource;
   /** Authenticated JSON request against the API; returns status and parsed body. */
@@ -28,17 +30,65 @@ export interface ApiResponse {
   body: any;
 }
 
+export interface TestAppOptions {
+  /** Environment variables over the test defaults below (API_KEYS, retry intervals, rate limits…). */
+  env?: Record<string, string>;
+  /** Resolves destination host names in place of DNS, for SSRF tests. */
+  hostResolver?: HostResolver;
+  /**
+   * `suite` (the default): the suite's real Temporal server. `unreachable`: TEMPORAL_ADDRESS is a
+   * loopback port nothing listens on, for outage tests; the API still boots (its connection is
+   * lazy), and runs without the worker, which cannot start without Temporal.
+   */
+  temporal?: 'suite' | 'unreachable';
+  /** Run the delivery worker in the app's process, as `npm run dev` does. Default: true with the suite's Temporal. */
+  worker?: boolean;
+}
+
+const TEST_APP_OPTIONS = new Set(['env', 'hostResolver', 'temporal', 'worker']);
+
 /**
- * The real service (API + worker in one process, as `npm run dev` runs it) against the suite's
- * PostgreSQL and Temporal server, on its own task queue so test files never share workers.
+ * One app for the tests of the enclosing `describe` (or of the file, at top level): started in
+ * `beforeAll` on a database of its own, closed in `afterAll`. The handle forwards to the running
+ * app, so it can be used in tests and hooks (a `beforeAll` registered after this call already sees
+ * it), but not while tests are being collected.
  */
-export async function startTestApp(env: Record<string, string> = {}, hostResolver?: HostResolver): Promise<TestApp> {
+export function useTestApp(options: TestAppOptions = {}): TestApp {
+  let running: TestApp | undefined;
+  beforeAll(async () => {
+    running = await startTestApp(options);
+  });
+  afterAll(async () => {
+    const app = running;
+    running = undefined;
+    await app?.close();
+  });
+  return new Proxy({} as TestApp, {
+    get(_, property) {
+      if (!running) throw new Error(`the test app is not running: use it inside tests and hooks (read "${String(property)}")`);
+      const value: unknown = Reflect.get(running, property);
+      return typeof value === 'function' ? value.bind(running) : value;
+    },
+  });
+}
+
+/**
+ * The real service (API and worker in one process, as `npm run dev` runs it, unless told otherwise)
+ * against the suite's PostgreSQL and Temporal server, on its own task queue so test files never
+ * share workers. Tests use `useTestApp()`, which starts and closes one of these around them.
+ */
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  // Environment variables passed here instead of in `env` would otherwise be dropped unseen.
+  const unknown = Object.keys(options).filter((key) => !TEST_APP_OPTIONS.has(key));
+  if (unknown.length > 0) throw new Error(`unknown test app options ${unknown.join(', ')}: environment variables go in { env }`);
+  const { env = {}, hostResolver, temporal: temporalServer = 'suite', worker = temporalServer === 'suite' } = options;
+  if (temporalServer === 'unreachable' && worker) throw new Error('a worker cannot start without Temporal: pass worker: false');
   const apiKey = `test_${randomBytes(16).toString('hex')}`;
   const database = await createTestDatabase();
   const config = loadConfig(
     {
       DATABASE_URL: database.url,
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_ADDRESS: temporalServer === 'suite' ? inject('temporalAddress') : `127.0.0.1:${await findFreePort()}`,
       TEMPORAL_TASK_QUEUE: `test-${randomBytes(6).toString('hex')}`,
       API_KEYS: apiKey,
       WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
@@ -53,11 +103,11 @@ export async function startTestApp(env: Record<string, string> = {}, hostResolve
     },
     { process: 'api' },
   );
-  const app: INestApplication = await createHttpApp({ config, roles: { api: true, worker: true }, hostResolver });
+  const app: INestApplication = await createHttpApp({ config, roles: { api: true, worker }, hostResolver });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;
-  const connection = await Connection.connect({ address: config.temporal.address });
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
 
   return {

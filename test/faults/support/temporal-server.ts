@@ -1,7 +1,7 @@
 import { Connection } from '@temporalio/client';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { findFreePort } from '../../../src/common/free-port.js';
-import { DELIVERY_SEARCH_ATTRIBUTES } from '../../../src/temporal/search-attributes.js';
+import { DELIVERY_SEARCH_ATTRIBUTES } from '../../../contract/search-attributes.js';
 import { ManagedProcess, type ProcessExit } from './processes.js';
 
 const NAMESPACE = 'default';

@@ -1,6 +1,6 @@
 /**
- * ApplicationFailure types the send activity throws. Kept free of imports so the
- * workflow bundle can name them without pulling in Node modules.
+ * ApplicationFailure types the send activity throws; the workflow names the permanent ones in its
+ * retry policy, so they live here, free of imports the workflow bundle could not load.
  */
 export type RetryableErrorType = 'RetryableHttpStatus' | 'AttemptTimeout' | 'NetworkError';
 export type PermanentErrorType =
@@ -18,3 +18,9 @@ export const PERMANENT_ERROR_TYPES: readonly PermanentErrorType[] = [
   'DeliveryNotFound',
   'InvalidRequest',
 ];
+
+/**
+ * `code` of the error a connection fails with when the address dialled is not public: set by the
+ * worker's guarded connector (src/url-policy), read by the activity to make the attempt permanent.
+ */
+export const NON_PUBLIC_ADDRESS_CODE = 'ERR_DESTINATION_NOT_PUBLIC';

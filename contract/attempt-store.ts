@@ -1,0 +1,54 @@
+import type { DeliveryStatus } from './delivery-status.js';
+import type { WebhookMethod } from './webhook-connector.js';
+
+/**
+ * What the send activity loads for one attempt, secrets included; never leaves the worker. It holds
+ * no timeout or retry numbers: those come from the run's plan, never from the destination as it is now.
+ */
+export interface DeliveryTarget {
+  eventId: string;
+  body: string;
+  status: DeliveryStatus;
+  destination: {
+    url: string;
+    method: WebhookMethod;
+    headers: Record<string, string>;
+    signingSecret: string;
+    /** Set while a rotation's grace period runs: requests are signed with both secrets. */
+    previousSigningSecret: string | null;
+    enabled: boolean;
+    deleted: boolean;
+  };
+}
+
+export interface AttemptRecord {
+  eventId: string;
+  workflowRunId: string;
+  attempt: number;
+  startedAt: Date;
+  durationMs: number;
+  statusCode: number | null;
+  error: string | null;
+  responseBody: string | null;
+  /**
+   * The status this attempt moves the delivery to: `sent`, or `retrying` when Temporal will try
+   * again. Null when it leaves the status to the workflow, which writes `failed` itself.
+   */
+  status: Extract<DeliveryStatus, 'sent' | 'retrying'> | null;
+  nextAttemptAt: Date | null;
+}
+
+/** The delivery bookkeeping the activities do, implemented by the worker on PostgreSQL. */
+export interface AttemptStore {
+  loadTarget(eventId: string): Promise<DeliveryTarget | undefined>;
+  /**
+   * Keeps the attempt (once per event, run and attempt number, however often it is recorded) and,
+   * while the delivery is open, moves it on. Resolves true when the delivery took the record, false
+   * when it was a repeat or the delivery had already finished.
+   */
+  recordAttempt(record: AttemptRecord): Promise<boolean>;
+  /** The run's final status; resolves false when the delivery was not open (already finished, or a repeat). */
+  finish(eventId: string, status: Extract<DeliveryStatus, 'failed' | 'cancelled'>, reason: string): Promise<boolean>;
+  /** Whether an error means the database could not be reached, so the same write may be tried again. */
+  isUnavailableError(error: unknown): boolean;
+}

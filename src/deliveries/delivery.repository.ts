@@ -1,0 +1,357 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import type { AttemptRecord, AttemptStore, DeliveryTarget } from '../../contract/attempt-store.js';
+import type { WebhookMethod } from '../../contract/webhook-connector.js';
+import type { CanonicalEvent } from '../common/canonical-event.js';
+import { isDatabaseUnavailableError } from '../database/database-errors.js';
+import {
+  DISPATCH_DESTINATION_COLUMNS,
+  toDispatchDestination,
+  type DispatchDestination,
+  type DispatchDestinationRow,
+} from '../destinations/destination.repository.js';
+import { DeliveryAttempt } from './delivery-attempt.entity.js';
+import type { DeliveryCursor } from './delivery-cursor.js';
+import { allowedPredecessors, OPEN_DELIVERY_STATUSES, type DeliveryStatus } from './delivery-status.js';
+import { Delivery } from './delivery.entity.js';
+
+/** A delivery as starting its workflow needs it: which event, where to, and the destination's plan. */
+export interface DeliveryToDispatch {
+  eventId: string;
+  canonical: CanonicalEvent;
+  targetEvent: string;
+  destination: DispatchDestination;
+}
+
+/** A delivery of an ingested event, as a repeated ingest answers and re-dispatches it. */
+export interface StoredDelivery extends DeliveryToDispatch {
+  status: DeliveryStatus;
+  dispatched: boolean;
+}
+
+export interface NewEvent {
+  idempotencyKey: string;
+  /** Hash of the request that first used the key, to refuse its reuse for a different event. */
+  fingerprint: string;
+  canonical: CanonicalEvent;
+  uid: string;
+  occurredAtMs: number;
+  data: Record<string, unknown>;
+}
+
+export interface NewDelivery {
+  eventId: string;
+  destinationId: string;
+  targetEvent: string;
+  /** The serialised webhook body, sent unchanged on every attempt. */
+  body: string;
+  workflowId: string;
+}
+
+export interface DeliveryFilter {
+  destinationId?: string;
+  status?: DeliveryStatus;
+  canonical?: CanonicalEvent;
+  createdAfter?: string;
+  createdBefore?: string;
+}
+
+export interface DeliveryPage {
+  deliveries: Delivery[];
+  /** Where the next page starts, or undefined on the last page. */
+  next: DeliveryCursor | undefined;
+}
+
+/** The columns a delivery's status read returns. */
+export type DeliveryState = Pick<Delivery, 'eventId' | 'status' | 'canonical' | 'targetEvent' | 'workflowId'>;
+
+/**
+ * Every statement on `events`, `deliveries` and `delivery_attempts`, the tables of one ingested
+ * event and what became of it. Rows are mapped to camelCase here and nowhere else. It is also the
+ * send activity's store: every status change is conditional on the delivery's current status being
+ * an allowed predecessor (contract/delivery-status.ts), checked in the statement itself so that a
+ * concurrent writer cannot slip between a read and the write.
+ */
+@Injectable()
+export class DeliveryRepository implements AttemptStore {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  /**
+   * Stores the event and all its deliveries in one statement, so atomically and in one round trip
+   * (data-modifying CTEs run to completion whether or not the final SELECT reads them). The
+   * deliveries are inserted only when the event was: an idempotency key already stored inserts
+   * nothing and returns false.
+   */
+  async insertEventWithDeliveries(event: NewEvent, deliveries: NewDelivery[]): Promise<boolean> {
+    const stored: Array<{ id: string }> = await this.dataSource.query(
+      `WITH event AS (
+         INSERT INTO events (idempotency_key, fingerprint, canonical, uid, occurred_at_ms, data)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (idempotency_key) DO NOTHING
+         RETURNING id
+       ), stored_deliveries AS (
+         INSERT INTO deliveries (event_id, source_event_id, destination_id, canonical, target_event, body, status, workflow_id)
+         SELECT t.event_id, event.id, t.destination_id, $3, t.target_event, t.body, 'pending', t.workflow_id
+           FROM event, unnest($7::text[], $8::uuid[], $9::text[], $10::text[], $11::text[])
+             AS t(event_id, destination_id, target_event, body, workflow_id)
+       )
+       SELECT id FROM event`,
+      [
+        event.idempotencyKey,
+        event.fingerprint,
+        event.canonical,
+        event.uid,
+        event.occurredAtMs,
+        event.data,
+        deliveries.map((delivery) => delivery.eventId),
+        deliveries.map((delivery) => delivery.destinationId),
+        deliveries.map((delivery) => delivery.targetEvent),
+        deliveries.map((delivery) => delivery.body),
+        deliveries.map((delivery) => delivery.workflowId),
+      ],
+    );
+    return stored.length > 0;
+  }
+
+  /** The event stored under an idempotency key, with the deliveries made for it, oldest destination first. */
+  async findEvent(idempotencyKey: string): Promise<{ fingerprint: string; deliveries: StoredDelivery[] } | undefined> {
+    const [event]: Array<{ id: string; fingerprint: string }> = await this.dataSource.query(
+      `SELECT id, fingerprint FROM events WHERE idempotency_key = $1`,
+      [idempotencyKey],
+    );
+    if (!event) return undefined;
+    const rows: Array<DeliveryToDispatchRow & { status: DeliveryStatus; dispatched: boolean }> = await this.dataSource.query(
+      `SELECT d.event_id, d.canonical, d.target_event, d.status, d.dispatched_at IS NOT NULL AS dispatched, ${DISPATCH_DESTINATION_COLUMNS}
+         FROM deliveries d JOIN destinations t ON t.id = d.destination_id
+        WHERE d.source_event_id = $1
+        ORDER BY t.created_at, t.id`,
+      [event.id],
+    );
+    return {
+      fingerprint: event.fingerprint,
+      deliveries: rows.map((row) => ({ ...toDeliveryToDispatch(row), status: row.status, dispatched: row.dispatched })),
+    };
+  }
+
+  /** Deliveries stored longer than `olderThanSeconds` ago whose workflow was never started, oldest first. */
+  async findUndispatched(olderThanSeconds: number, limit: number): Promise<DeliveryToDispatch[]> {
+    const rows: DeliveryToDispatchRow[] = await this.dataSource.query(
+      `SELECT d.event_id, d.canonical, d.target_event, ${DISPATCH_DESTINATION_COLUMNS}
+         FROM deliveries d JOIN destinations t ON t.id = d.destination_id
+        WHERE d.dispatched_at IS NULL AND d.created_at < now() - make_interval(secs => $1)
+        ORDER BY d.created_at
+        LIMIT $2`,
+      [olderThanSeconds, limit],
+    );
+    return rows.map(toDeliveryToDispatch);
+  }
+
+  /** Records that these deliveries' workflows were started (first mark wins). */
+  async markDispatched(eventIds: string[]): Promise<void> {
+    await this.dataSource.query(`UPDATE deliveries SET dispatched_at = now() WHERE event_id = ANY($1) AND dispatched_at IS NULL`, [eventIds]);
+  }
+
+  async findState(eventId: string): Promise<DeliveryState | undefined> {
+    const [row]: Array<{ event_id: string; status: DeliveryStatus; canonical: CanonicalEvent; target_event: string; workflow_id: string }> =
+      await this.dataSource.query(`SELECT event_id, status, canonical, target_event, workflow_id FROM deliveries WHERE event_id = $1`, [eventId]);
+    return row && { eventId: row.event_id, status: row.status, canonical: row.canonical, targetEvent: row.target_event, workflowId: row.workflow_id };
+  }
+
+  /**
+   * Moves a failed or cancelled delivery back to `pending` for a new run; returns the status it had,
+   * or undefined when it could not be retried. The conditional update lets exactly one
+   * of several concurrent retries through.
+   */
+  async claimForRetry(eventId: string): Promise<DeliveryStatus | undefined> {
+    // TypeORM answers an UPDATE … RETURNING with [rows, affected count].
+    const [rows]: [Array<{ previous: DeliveryStatus }>, number] = await this.dataSource.query(
+      `UPDATE deliveries d SET status = 'pending', next_attempt_at = NULL, completed_at = NULL, updated_at = now()
+         FROM deliveries prior
+        WHERE d.event_id = $1 AND prior.event_id = d.event_id AND d.status = ANY($2)
+       RETURNING prior.status AS previous`,
+      [eventId, allowedPredecessors('pending')],
+    );
+    return rows[0]?.previous;
+  }
+
+  /**
+   * Undoes a claim whose run could not be started: back to the status it had, unless something moved
+   * it on. Not a transition of its own: it takes back the claim's `pending`, so only a `pending` row changes.
+   */
+  async releaseRetryClaim(eventId: string, previous: DeliveryStatus): Promise<void> {
+    await this.dataSource.query(`UPDATE deliveries SET status = $2 WHERE event_id = $1 AND status = 'pending'`, [eventId, previous]);
+  }
+
+  /** The delivery with its destination's plan, or undefined when it or its destination no longer exists. */
+  async findToDispatch(eventId: string): Promise<DeliveryToDispatch | undefined> {
+    const [row]: DeliveryToDispatchRow[] = await this.dataSource.query(
+      `SELECT d.event_id, d.canonical, d.target_event, ${DISPATCH_DESTINATION_COLUMNS}
+         FROM deliveries d JOIN destinations t ON t.id = d.destination_id
+        WHERE d.event_id = $1 AND t.deleted_at IS NULL`,
+      [eventId],
+    );
+    return row && toDeliveryToDispatch(row);
+  }
+
+  /**
+   * Newest first, one keyset page of `limit` after `cursor`. created_at is read as PostgreSQL's
+   * own text for the cursor: a JavaScript Date would drop the microseconds and repeat rows.
+   */
+  async page(filter: DeliveryFilter, cursor: DeliveryCursor | undefined, limit: number): Promise<DeliveryPage> {
+    const builder = this.dataSource.manager
+      .createQueryBuilder(Delivery, 'd')
+      .addSelect('d.created_at::text', 'cursor_created_at')
+      .orderBy('d.created_at', 'DESC')
+      .addOrderBy('d.event_id', 'DESC')
+      .limit(limit + 1);
+    if (filter.destinationId) builder.andWhere('d.destination_id = :destinationId', { destinationId: filter.destinationId });
+    if (filter.status) builder.andWhere('d.status = :status', { status: filter.status });
+    if (filter.canonical) builder.andWhere('d.canonical = :canonical', { canonical: filter.canonical });
+    if (filter.createdAfter) builder.andWhere('d.created_at >= :after', { after: filter.createdAfter });
+    if (filter.createdBefore) builder.andWhere('d.created_at < :before', { before: filter.createdBefore });
+    if (cursor) {
+      builder.andWhere('(d.created_at, d.event_id) < (:cursorCreatedAt::timestamptz, :cursorEventId)', {
+        cursorCreatedAt: cursor.createdAt,
+        cursorEventId: cursor.eventId,
+      });
+    }
+    const { entities, raw } = await builder.getRawAndEntities<{ cursor_created_at: string }>();
+    const deliveries = entities.slice(0, limit);
+    const last = deliveries.at(-1);
+    const lastRaw = raw[deliveries.length - 1];
+    return {
+      deliveries,
+      next: entities.length > limit && last && lastRaw ? { createdAt: lastRaw.cursor_created_at, eventId: last.eventId } : undefined,
+    };
+  }
+
+  /** The delivery and its destination as one attempt sends it, secrets included: only the worker calls this. */
+  async loadTarget(eventId: string): Promise<DeliveryTarget | undefined> {
+    const [row]: TargetRow[] = await this.dataSource.query(
+      `SELECT d.event_id, d.body, d.status,
+              t.url, t.method, t.headers, t.signing_secret, t.enabled, t.deleted_at,
+              CASE WHEN t.previous_signing_secret_expires_at > now() THEN t.previous_signing_secret END AS previous_signing_secret
+         FROM deliveries d JOIN destinations t ON t.id = d.destination_id
+        WHERE d.event_id = $1`,
+      [eventId],
+    );
+    if (!row) return undefined;
+    return {
+      eventId: row.event_id,
+      body: row.body,
+      status: row.status,
+      destination: {
+        url: row.url,
+        method: row.method,
+        headers: row.headers,
+        signingSecret: row.signing_secret,
+        previousSigningSecret: row.previous_signing_secret,
+        enabled: row.enabled,
+        deleted: row.deleted_at !== null,
+      },
+    };
+  }
+
+  /**
+   * Records an attempt in one statement. A repeated record of the same attempt (the activity
+   * retried after the database blinked) inserts nothing, so nothing is counted twice. While the
+   * delivery is open the attempt moves it on (`moved`); once it is finished — sent, failed or
+   * cancelled meanwhile — the attempt is still kept and counted, and the delivery's status and
+   * last outcome stay as they are (`counted`). The two UPDATEs exclude each other, so the row is
+   * written once. Resolves true when the delivery took the record.
+   */
+  async recordAttempt(record: AttemptRecord): Promise<boolean> {
+    const from = record.status === null ? OPEN_DELIVERY_STATUSES : allowedPredecessors(record.status);
+    const [row]: Array<{ took: boolean }> = await this.dataSource.query(
+      `WITH inserted AS (
+         INSERT INTO delivery_attempts
+           (event_id, workflow_run_id, attempt, started_at, duration_ms, status_code, error, response_body)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (event_id, workflow_run_id, attempt) DO NOTHING
+         RETURNING 1
+       ), moved AS (
+         UPDATE deliveries SET
+           attempt_count = attempt_count + (SELECT count(*) FROM inserted),
+           status = COALESCE($9::text, status),
+           last_status_code = $6,
+           last_error = $7,
+           next_attempt_at = $10,
+           completed_at = CASE WHEN $9::text = 'sent' THEN now() ELSE completed_at END,
+           updated_at = now()
+         WHERE event_id = $1 AND status = ANY($11)
+         RETURNING 1
+       ), counted AS (
+         UPDATE deliveries SET attempt_count = attempt_count + (SELECT count(*) FROM inserted)
+         WHERE event_id = $1 AND NOT EXISTS (SELECT 1 FROM moved) AND EXISTS (SELECT 1 FROM inserted)
+         RETURNING 1
+       )
+       SELECT EXISTS (SELECT 1 FROM moved) AS took`,
+      [
+        record.eventId,
+        record.workflowRunId,
+        record.attempt,
+        record.startedAt,
+        record.durationMs,
+        record.statusCode,
+        record.error,
+        record.responseBody,
+        record.status,
+        record.nextAttemptAt,
+        from,
+      ],
+    );
+    return row?.took === true;
+  }
+
+  /**
+   * The run's final status, decided by the workflow: retries exhausted, a permanent failure, or a
+   * cancellation. Applies only to an open delivery; resolves false when nothing changed.
+   */
+  async finish(eventId: string, status: Extract<DeliveryStatus, 'failed' | 'cancelled'>, reason: string): Promise<boolean> {
+    // TypeORM answers an UPDATE … RETURNING with [rows, affected count].
+    const [, affected]: [unknown[], number] = await this.dataSource.query(
+      `UPDATE deliveries SET status = $2, last_error = COALESCE(last_error, $3), next_attempt_at = NULL,
+              completed_at = now(), updated_at = now()
+        WHERE event_id = $1 AND status = ANY($4)
+       RETURNING 1`,
+      [eventId, status, reason, allowedPredecessors(status)],
+    );
+    return affected > 0;
+  }
+
+  isUnavailableError(error: unknown): boolean {
+    return isDatabaseUnavailableError(error);
+  }
+
+  /** The delivery and every attempt of every run, in the order they started. */
+  async findWithAttempts(eventId: string): Promise<{ delivery: Delivery; attempts: DeliveryAttempt[] } | undefined> {
+    const delivery = await this.dataSource.manager.findOneBy(Delivery, { eventId });
+    if (!delivery) return undefined;
+    const attempts = await this.dataSource.manager.find(DeliveryAttempt, { where: { eventId }, order: { startedAt: 'ASC', attempt: 'ASC' } });
+    return { delivery, attempts };
+  }
+}
+
+interface DeliveryToDispatchRow extends DispatchDestinationRow {
+  event_id: string;
+  canonical: CanonicalEvent;
+  target_event: string;
+}
+
+function toDeliveryToDispatch(row: DeliveryToDispatchRow): DeliveryToDispatch {
+  return { eventId: row.event_id, canonical: row.canonical, targetEvent: row.target_event, destination: toDispatchDestination(row) };
+}
+
+interface TargetRow {
+  event_id: string;
+  body: string;
+  status: DeliveryStatus;
+  url: string;
+  method: WebhookMethod;
+  headers: Record<string, string>;
+  signing_secret: string;
+  previous_signing_secret: string | null;
+  enabled: boolean;
+  deleted_at: Date | null;
+}
