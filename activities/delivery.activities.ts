@@ -136,7 +136,6 @@ export function createDeliveryActivities({ store, http, minRetryIntervalMs, metr
           responseBody: excerpt,
           // The workflow records `cancelled` once this attempt has ended.
           status: null,
-          nextAttemptAt: null,
         });
         throw context.cancellationSignal.reason;
       }
@@ -157,7 +156,6 @@ export function createDeliveryActivities({ store, http, minRetryIntervalMs, metr
         error: outcome.kind === 'sent' ? null : `${outcome.errorType}: ${outcome.reason}`,
         responseBody: excerpt,
         status: outcome.kind === 'sent' ? 'sent' : retrying ? 'retrying' : null,
-        nextAttemptAt: retrying ? new Date(finishedAtMs + retryDelayMs.delayMs) : null,
       });
 
       const statusClass = attemptStatusClass(outcome, response?.statusCode);

@@ -35,7 +35,6 @@ export interface AttemptRecord {
    * again. Null when it leaves the status to the workflow, which writes `failed` itself.
    */
   status: Extract<DeliveryStatus, 'sent' | 'retrying'> | null;
-  nextAttemptAt: Date | null;
 }
 
 /** The delivery bookkeeping the activities do, implemented by the worker on PostgreSQL. */

@@ -145,7 +145,7 @@ describe('one delivery plan per run', () => {
     /** The delivery row as the statements under test could change it. */
     async function row() {
       const [delivery] = await app.dataSource.query(
-        `SELECT status, attempt_count, last_status_code, last_error, next_attempt_at, completed_at, updated_at FROM deliveries WHERE event_id = $1`,
+        `SELECT status, attempt_count, last_status_code, last_error, completed_at, updated_at FROM deliveries WHERE event_id = $1`,
         [eventId],
       );
       return delivery as Record<string, unknown>;
@@ -153,7 +153,7 @@ describe('one delivery plan per run', () => {
 
     async function setStatus(status: DeliveryStatus): Promise<Record<string, unknown>> {
       await app.dataSource.query(
-        `UPDATE deliveries SET status = $2, last_status_code = 418, last_error = 'before', next_attempt_at = NULL,
+        `UPDATE deliveries SET status = $2, last_status_code = 418, last_error = 'before',
                 completed_at = now() - interval '1 hour', updated_at = now() - interval '1 hour'
           WHERE event_id = $1`,
         [eventId, status],
@@ -174,7 +174,6 @@ describe('one delivery plan per run', () => {
       error: status === 'sent' ? null : 'RetryableHttpStatus: receiver answered HTTP 503',
       responseBody: null,
       status,
-      nextAttemptAt: status === 'retrying' ? new Date(Date.now() + 60_000) : null,
     });
 
     const FINISHED: DeliveryStatus[] = ['sent', 'failed', 'cancelled'];

@@ -36,8 +36,6 @@ export class Delivery {
   @Column({ name: 'last_error', type: 'text', nullable: true })
   lastError: string | null;
 
-  @Column({ name: 'next_attempt_at', type: 'timestamptz', nullable: true })
-  nextAttemptAt: Date | null;
 
   @Column({ name: 'workflow_id', type: 'text' })
   workflowId: string;

@@ -166,7 +166,7 @@ export class DeliveryRepository implements AttemptStore {
   async claimForRetry(eventId: string): Promise<DeliveryStatus | undefined> {
     // TypeORM answers an UPDATE … RETURNING with [rows, affected count].
     const [rows]: [Array<{ previous: DeliveryStatus }>, number] = await this.dataSource.query(
-      `UPDATE deliveries d SET status = 'pending', next_attempt_at = NULL, completed_at = NULL, updated_at = now()
+      `UPDATE deliveries d SET status = 'pending', completed_at = NULL, updated_at = now()
          FROM deliveries prior
         WHERE d.event_id = $1 AND prior.event_id = d.event_id AND d.status = ANY($2)
        RETURNING prior.status AS previous`,
@@ -276,10 +276,9 @@ export class DeliveryRepository implements AttemptStore {
            status = COALESCE($9::text, status),
            last_status_code = $6,
            last_error = $7,
-           next_attempt_at = $10,
            completed_at = CASE WHEN $9::text = 'sent' THEN now() ELSE completed_at END,
            updated_at = now()
-         WHERE event_id = $1 AND status = ANY($11)
+         WHERE event_id = $1 AND status = ANY($10)
          RETURNING 1
        ), counted AS (
          UPDATE deliveries SET attempt_count = attempt_count + (SELECT count(*) FROM inserted)
@@ -297,7 +296,6 @@ export class DeliveryRepository implements AttemptStore {
         record.error,
         record.responseBody,
         record.status,
-        record.nextAttemptAt,
         from,
       ],
     );
@@ -311,7 +309,7 @@ export class DeliveryRepository implements AttemptStore {
   async finish(eventId: string, status: Extract<DeliveryStatus, 'failed' | 'cancelled'>, reason: string): Promise<boolean> {
     // TypeORM answers an UPDATE … RETURNING with [rows, affected count].
     const [, affected]: [unknown[], number] = await this.dataSource.query(
-      `UPDATE deliveries SET status = $2, last_error = COALESCE(last_error, $3), next_attempt_at = NULL,
+      `UPDATE deliveries SET status = $2, last_error = COALESCE(last_error, $3),
               completed_at = now(), updated_at = now()
         WHERE event_id = $1 AND status = ANY($4)
        RETURNING 1`,
