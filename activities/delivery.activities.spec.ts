@@ -14,6 +14,8 @@ const SIGNING_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 function target(): DeliveryTarget {
   return {
     eventId: 'evt-1',
+    accountId: 'acme',
+    accountEnabled: true,
     body: '{"event":"Contact"}',
     status: 'pending',
     destination: {

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { AttemptRecord, AttemptStore, DeliveryTarget } from '../contract/attempt-store.js';
 import type { DeliveryActivities, FinishDeliveryInput, SendWebhookInput } from '../contract/delivery-activities.js';
 import type { DeliveryMetrics } from '../contract/delivery-metrics.js';
+import { ACCOUNT_DISABLED_ERROR_TYPE } from '../contract/delivery-error-types.js';
 import { ATTEMPT_BOOKKEEPING_MARGIN_MS, type RetryPolicy } from '../contract/delivery-plan.js';
 import type { WebhookConnector, WebhookResponse } from '../contract/webhook-connector.js';
 import { classifySendError, classifyStatusCode, type AttemptOutcome } from './attempt-outcome.js';
@@ -60,7 +61,10 @@ export function createDeliveryActivities({ store, http, minRetryIntervalMs, metr
       const { eventId } = input;
       const { attemptTimeoutMs, retry } = attemptPlan(input, startToCloseTimeoutMs);
       const activityStartedAtMs = now();
-      const log = logger.child({ event_id: eventId, attempt });
+      // Every line about the delivery names it; the account joins once the delivery is loaded.
+      // Temporal counts attempts per scheduled activity; the run's count goes on across a hold.
+      const runAttempt = ('attemptsBefore' in input ? (input.attemptsBefore ?? 0) : 0) + attempt;
+      let log = logger.child({ event_id: eventId, attempt: runAttempt });
       // Once the request went out, its outcome must reach the database even while PostgreSQL blinks:
       // failing the activity instead would lose the outcome and make Temporal send the webhook again.
       // The record is idempotent per (event, run, attempt), so a retry never counts it twice.
@@ -84,7 +88,15 @@ export function createDeliveryActivities({ store, http, minRetryIntervalMs, metr
         }
       };
       const target = await store.loadTarget(eventId);
+      // Also what an attempt of a deleted account's delivery finds: its rows went with the account.
       if (!target) throw ApplicationFailure.nonRetryable(`delivery ${eventId} does not exist`, 'DeliveryNotFound');
+      log = log.child({ account_id: target.accountId });
+      if (!target.accountEnabled) {
+        log.info('account disabled: the delivery waits until it is enabled');
+        // Non-retryable so that Temporal spends no attempt and no retry window on it: the workflow holds the delivery.
+        // The details say how many attempts this activity made, so the next one numbers its attempts on from there.
+        throw ApplicationFailure.create({ type: ACCOUNT_DISABLED_ERROR_TYPE, message: `account ${target.accountId} is disabled`, nonRetryable: true, details: [attempt - 1] });
+      }
       // A previous attempt was acknowledged but its completion never reached Temporal: do not send twice.
       if (target.status === 'sent') return;
       const { destination } = target;
@@ -122,7 +134,7 @@ export function createDeliveryActivities({ store, http, minRetryIntervalMs, metr
       const attemptFacts = {
         eventId,
         workflowRunId: workflowExecution?.runId ?? 'none',
-        attempt,
+        attempt: runAttempt,
         startedAt: new Date(startedAtMs),
         durationMs: finishedAtMs - startedAtMs,
       };

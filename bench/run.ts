@@ -70,7 +70,7 @@ try {
   const product = await startProduct({ databaseUrl: db.url, temporalAddress: temporal.address, logDir, concurrency: options.concurrency, runId });
   note(`API pid ${product.api.pid} at ${product.apiUrl}, worker pid ${product.worker.pid}, task queue ${product.taskQueue}`);
   const productGroups: ProcessGroups = { ...baseGroups, api: () => [product.api.pid], worker: () => [product.worker.pid] };
-  const clickResponse = await product.request('POST', '/v1/clicks', click);
+  const clickResponse = await product.request('POST', product.tenant('/clicks'), click);
   if (clickResponse.status !== 201 && clickResponse.status !== 200) throw new Error(`creating the click answered ${clickResponse.status}`);
 
   const productResults: ProductResult[] = [];

@@ -7,6 +7,9 @@ import type { WebhookMethod } from './webhook-connector.js';
  */
 export interface DeliveryTarget {
   eventId: string;
+  /** The customer account the delivery belongs to; a disabled account's deliveries wait. */
+  accountId: string;
+  accountEnabled: boolean;
   body: string;
   status: DeliveryStatus;
   destination: {

@@ -6,6 +6,12 @@ export interface DeliveryWorkflowInput extends DeliveryPlan {
   destinationId: string;
 }
 
+/**
+ * Signal that wakes a delivery held while its account was disabled, so it resumes at once rather
+ * than at its next check. Sent to an account's running deliveries when the account is enabled.
+ */
+export const RESUME_DELIVERY_SIGNAL = 'resumeDelivery';
+
 export interface DeliveryWorkflowResult {
   status: 'sent';
 }
@@ -13,6 +19,11 @@ export interface DeliveryWorkflowResult {
 /** One attempt: which delivery, and the plan of the run it belongs to. */
 export interface SendWebhookInput extends DeliveryPlan {
   eventId: string;
+  /**
+   * Attempts this run made before the current activity was scheduled (the activity is scheduled
+   * anew after a hold while the account was disabled): attempt numbers stay unique within the run.
+   */
+  attemptsBefore?: number;
 }
 
 export interface FinishDeliveryInput {

@@ -20,6 +20,12 @@ export const PERMANENT_ERROR_TYPES: readonly PermanentErrorType[] = [
 ];
 
 /**
+ * Thrown by the send activity, before anything is sent, while the delivery's account is disabled:
+ * the workflow holds the delivery (no attempt is spent) until the account is enabled again.
+ */
+export const ACCOUNT_DISABLED_ERROR_TYPE = 'AccountDisabled';
+
+/**
  * `code` of the error a connection fails with when the address dialled is not public: set by the
  * worker's guarded connector (src/url-policy), read by the activity to make the attempt permanent.
  */

@@ -1,6 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
+import { AccountAccessGuard } from './accounts/account-access.guard.js';
+import { AccountsModule } from './accounts/accounts.module.js';
 import { ClicksModule } from './clicks/clicks.module.js';
 import { ApiKeyGuard } from './common/api-key.guard.js';
 import { ApiRateLimitGuard } from './common/api-rate-limit.guard.js';
@@ -41,14 +43,13 @@ export class AppModule {
       ? [
           TemporalModule,
           HealthModule,
+          AccountsModule,
           DestinationsModule,
           ClicksModule,
           EventsModule,
           DeliveriesModule,
-          ThrottlerModule.forRoot({
-            throttlers: [{ ttl: 60_000, limit: config.rateLimitPerMinute }],
-            skipIf: () => config.rateLimitPerMinute === 0,
-          }),
+          // The limit here is the default; ApiRateLimitGuard applies an account's own and skips 0 (off).
+          ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: config.rateLimitPerMinute }] }),
         ]
       : [];
     return {
@@ -61,13 +62,15 @@ export class AppModule {
         ...api,
         ...(roles.worker ? [DeliveryWorkerModule] : []),
       ],
-      // Authentication runs first: it attaches the principal the per-key limiter counts by, and
-      // counts requests without a valid key per address itself, before they reach any key's bucket.
+      // In this order. Authentication first: it attaches the principal the limiter counts by, and
+      // counts requests without a valid key per address itself, before they reach any bucket. Then
+      // the limit, so requests access control refuses (403, 404) are counted too. Then access control.
       providers: roles.api
         ? [
             FailedAuthLimiter,
             { provide: APP_GUARD, useClass: ApiKeyGuard },
             { provide: APP_GUARD, useClass: ApiRateLimitGuard },
+            { provide: APP_GUARD, useClass: AccountAccessGuard },
           ]
         : [],
     };

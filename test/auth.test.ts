@@ -4,13 +4,18 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AccountAccessModule } from '../src/accounts/account-access.module.js';
 import { ApiKeyGuard } from '../src/common/api-key.guard.js';
 import { FailedAuthLimiter } from '../src/common/failed-auth-limiter.js';
 import { HttpExceptionFilter } from '../src/common/http-exception.filter.js';
 import { Authenticated, PublicRoute } from '../src/common/route-access.decorator.js';
 import { loadConfig } from '../src/config/app-config.js';
 import { ConfigModule } from '../src/config/config.module.js';
+import { DatabaseModule } from '../src/database/database.module.js';
+import { bearer } from './support/accounts.js';
+import { createAccount, createAccountKey } from './support/fixtures.js';
 import { useTestApp, type TestApp } from './support/test-app.js';
+import { createTestDatabase, type TestDatabase } from './support/test-database.js';
 
 interface Route {
   method: string;
@@ -81,7 +86,9 @@ function servedRoutes(app: TestApp): Route[] {
 
 /** Valid-looking values, so nothing but the missing key could be the reason for a refusal. */
 function fillParams(path: string): string {
-  return path.replace(/:(\w+)/g, (_, name: string) => (name === 'event_id' ? randomBytes(16).toString('hex') : randomUUID()));
+  return path.replace(/:(\w+)/g, (_, name: string) =>
+    name === 'event_id' ? randomBytes(16).toString('hex') : name === 'account_id' ? `acct-${randomBytes(4).toString('hex')}` : randomUUID(),
+  );
 }
 
 const resourceInitial = /^\/v1\/(\w)/;
@@ -150,11 +157,15 @@ class OpenController {
 /** The real guard in front of routes outside /v1 that no product controller has yet. */
 @Module({})
 class GuardProbeModule {
-  static forKey(apiKey: string): DynamicModule {
+  static forKey(apiKey: string, databaseUrl: string): DynamicModule {
     return {
       module: GuardProbeModule,
-      // The probe never connects to either: the configuration just has to be complete.
-      imports: [ConfigModule.forRoot(loadConfig({ API_KEYS: apiKey, DATABASE_URL: 'postgres://unused@127.0.0.1:1/unused', TEMPORAL_ADDRESS: '127.0.0.1:1' }, { process: 'api' }))],
+      // The guard looks account keys up in the database; Temporal is never reached: the configuration just has to be complete.
+      imports: [
+        ConfigModule.forRoot(loadConfig({ API_KEYS: apiKey, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: '127.0.0.1:1' }, { process: 'api' })),
+        DatabaseModule.forRoot({ url: databaseUrl }),
+        AccountAccessModule,
+      ],
       controllers: [InternalController, OpenController],
       providers: [FailedAuthLimiter, { provide: APP_GUARD, useClass: ApiKeyGuard }],
     };
@@ -163,17 +174,20 @@ class GuardProbeModule {
 
 describe('the API key guard on routes of any path', () => {
   const apiKey = `probe_${randomBytes(16).toString('hex')}`;
+  let database: TestDatabase;
   let nest: INestApplication;
   let baseUrl: string;
 
   beforeAll(async () => {
-    nest = await NestFactory.create(GuardProbeModule.forKey(apiKey), { logger: false });
+    database = await createTestDatabase();
+    nest = await NestFactory.create(GuardProbeModule.forKey(apiKey, database.url), { logger: false });
     nest.useGlobalFilters(new HttpExceptionFilter());
     await nest.listen(0, '127.0.0.1');
     baseUrl = `http://127.0.0.1:${(nest.getHttpServer().address() as AddressInfo).port}`;
   });
   afterAll(async () => {
     await nest?.close();
+    await database?.drop();
   });
 
   it('demands a key on a route no decorator marks, outside /v1 too', async () => {
@@ -232,16 +246,44 @@ describe('authentication is deny by default', () => {
   });
 
   it('accepts a valid key on the canonical spelling of a route', async () => {
-    const answer = await send(app.baseUrl, { method: 'GET', path: '/v1/destinations', headers: { authorization: `Bearer ${app.apiKey}` } });
+    const answer = await send(app.baseUrl, { method: 'GET', path: app.path('/destinations'), headers: { authorization: `Bearer ${app.apiKey}` } });
     expect(answer.status).toBe(200);
     expect(JSON.parse(answer.body)).toBeInstanceOf(Array);
   });
 
   it('routes case-sensitively and strictly: other spellings are 404 even with a valid key', async () => {
     const headers = { authorization: `Bearer ${app.apiKey}` };
-    for (const path of ['/V1/destinations', '/v1/Destinations', '/v1/destinations/', '//v1/destinations', '/%761/destinations']) {
+    const id = app.accountId;
+    for (const path of [
+      `/V1/accounts/${id}/destinations`,
+      `/v1/Accounts/${id}/destinations`,
+      `/v1/accounts/${id}/Destinations`,
+      `/v1/accounts/${id}/destinations/`,
+      `//v1/accounts/${id}/destinations`,
+      `/v1/accounts//${id}/destinations`,
+      `/%761/accounts/${id}/destinations`,
+      '/v1/accounts/',
+    ]) {
       expect((await send(app.baseUrl, { method: 'GET', path, headers })).status, path).toBe(404);
     }
+  });
+
+  it("answers 404, never 2xx or 5xx, to every route in every spelling with another account's key (403 where every account key is refused alike)", async () => {
+    const stranger = await createAccountKey(app, await createAccount(app));
+    const cases = privateRoutes.flatMap((route) => SPELLINGS.map(([spelling, spell]) => ({ route, spelling, path: spell(fillParams(route.path).replace(/\/accounts\/[^/]+/, `/accounts/${app.accountId}`)) })));
+    const answers = await inBatches(cases, CONCURRENCY, async (test) => ({
+      test,
+      answer: await send(app.baseUrl, { method: test.route.method, path: test.path, headers: bearer(stranger), body: ['POST', 'PUT', 'PATCH'].includes(test.route.method) ? '{}' : undefined }),
+    }));
+    // PUT /v1/accounts/:account_id and GET /v1/accounts are refused to every account key alike: 403, which says nothing of other accounts.
+    const refusedToAll = (test: (typeof cases)[number]) => test.route.path === '/v1/accounts' || (test.route.method === 'PUT' && test.route.path === '/v1/accounts/:account_id');
+    // A spelling that leaves a character outside the id rule in account_id (`acme;`) is refused for
+    // the id alone, before any account is looked at, as it would be for any key.
+    const malformedId = (answer: RawAnswer) => answer.status === 400 && answer.body.includes('account_id must be 1 to 64 characters');
+    const wrong = answers
+      .filter(({ test, answer }) => !(refusedToAll(test) ? [403, 404] : [404]).includes(answer.status) && !(test.spelling !== 'canonical' && malformedId(answer)))
+      .map(({ test, answer }) => `${test.route.method} ${test.path} (${test.spelling}): ${answer.status} ${answer.body.slice(0, 120)}`);
+    expect(wrong.slice(0, 20), `${wrong.length} of ${answers.length} answers`).toEqual([]);
   });
 
   it('answers the public routes without a key', async () => {
@@ -250,7 +292,7 @@ describe('authentication is deny by default', () => {
     }
   });
 
-  it('documents bearer authentication and a 401 answer on every private route, and neither on a public one', async () => {
+  it('documents bearer authentication, 401 and 403 on every private route, 404 on every route under an account, and none of it on a public one', async () => {
     const document = (await (await fetch(`${app.baseUrl}/openapi.json`)).json()) as {
       paths: Record<string, Record<string, { security?: Array<Record<string, unknown>>; responses: Record<string, unknown> }>>;
     };
@@ -261,13 +303,15 @@ describe('authentication is deny by default', () => {
     expect(documentedPrivate.sort()).toEqual(privateRoutes.map((route) => `${route.method} ${route.path}`).sort());
     for (const { route, path, operation } of operations) {
       expect('401' in operation.responses, route).toBe(!isPublic(path));
+      expect('403' in operation.responses, route).toBe(!isPublic(path));
+      if (path.includes('{account_id}')) expect('404' in operation.responses, route).toBe(true);
     }
   });
 });
 
 describe('rate limits', () => {
   /** One key per test, so no test spends another's budget. */
-  const keys = Array.from({ length: 7 }, (_, index) => `rate_${index}_${randomBytes(12).toString('hex')}`);
+  const keys = Array.from({ length: 8 }, (_, index) => `rate_${index}_${randomBytes(12).toString('hex')}`);
   let nextAddress = 10;
   /** A loopback address no other test in this block used, so its failure count starts at zero. */
   const freshAddress = () => `127.0.0.${nextAddress++}`;
@@ -278,7 +322,7 @@ describe('rate limits', () => {
     const key = keys[0]!;
     const statuses: number[] = [];
     for (const authorization of [`Bearer ${key}`, `bearer ${key}`, `BEARER  ${key}`, `Bearer\t${key} `]) {
-      statuses.push((await send(app.baseUrl, { method: 'GET', path: '/v1/destinations', headers: { authorization } })).status);
+      statuses.push((await send(app.baseUrl, { method: 'GET', path: app.path('/destinations'), headers: { authorization } })).status);
     }
     expect(statuses).toEqual([200, 200, 200, 429]);
   });
@@ -286,7 +330,7 @@ describe('rate limits', () => {
   it('counts a key across every route: the limit is per key, not per key and route', async () => {
     const headers = { authorization: `Bearer ${keys[1]}` };
     const statuses: number[] = [];
-    for (const path of ['/v1/destinations', '/v1/deliveries', `/v1/destinations/${randomUUID()}`, '/v1/deliveries']) {
+    for (const path of [app.path('/destinations'), app.path('/deliveries'), app.path(`/destinations/${randomUUID()}`), app.path('/deliveries')]) {
       statuses.push((await send(app.baseUrl, { method: 'GET', path, headers })).status);
     }
     expect(statuses).toEqual([200, 200, 404, 429]);
@@ -294,11 +338,11 @@ describe('rate limits', () => {
 
   it('answers 429 with Retry-After once a key exceeds its limit, without touching another key or /health', async () => {
     const limited = keys[2]!;
-    for (let i = 0; i < LIMIT; i++) expect((await send(app.baseUrl, { method: 'GET', path: '/v1/destinations', headers: { authorization: `Bearer ${limited}` } })).status).toBe(200);
-    const refused = await send(app.baseUrl, { method: 'GET', path: '/v1/destinations', headers: { authorization: `Bearer ${limited}` } });
+    for (let i = 0; i < LIMIT; i++) expect((await send(app.baseUrl, { method: 'GET', path: app.path('/destinations'), headers: { authorization: `Bearer ${limited}` } })).status).toBe(200);
+    const refused = await send(app.baseUrl, { method: 'GET', path: app.path('/destinations'), headers: { authorization: `Bearer ${limited}` } });
     expect(refused.status).toBe(429);
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
-    expect((await send(app.baseUrl, { method: 'GET', path: '/v1/destinations', headers: { authorization: `Bearer ${keys[3]}` } })).status).toBe(200);
+    expect((await send(app.baseUrl, { method: 'GET', path: app.path('/destinations'), headers: { authorization: `Bearer ${keys[3]}` } })).status).toBe(200);
     for (let i = 0; i < 5; i++) expect((await send(app.baseUrl, { method: 'GET', path: '/health' })).status).toBe(200);
   });
 
@@ -306,10 +350,10 @@ describe('rate limits', () => {
     const localAddress = freshAddress();
     const statuses: number[] = [];
     for (const headers of [{}, { authorization: 'Bearer wrong-key-0000000000' }, { authorization: `Bearer ${keys[4]}x` }, { authorization: 'Basic dXNlcjpwYXNz' }] as Array<Record<string, string>>) {
-      statuses.push((await send(app.baseUrl, { method: 'GET', path: '/v1/destinations', headers, localAddress })).status);
+      statuses.push((await send(app.baseUrl, { method: 'GET', path: app.path('/destinations'), headers, localAddress })).status);
     }
     expect(statuses).toEqual([401, 401, 401, 429]);
-    const refused = await send(app.baseUrl, { method: 'POST', path: '/v1/events', body: '{}', localAddress });
+    const refused = await send(app.baseUrl, { method: 'POST', path: app.path('/events'), body: '{}', localAddress });
     expect(refused.status).toBe(429);
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
   });
@@ -317,25 +361,52 @@ describe('rate limits', () => {
   it('refuses a cut-off address even with a valid key, so the answer never confirms a guess', async () => {
     const localAddress = freshAddress();
     const headers = { authorization: `Bearer ${keys[5]}` };
-    for (let i = 0; i < LIMIT; i++) expect((await send(app.baseUrl, { method: 'GET', path: '/v1/deliveries', localAddress })).status).toBe(401);
-    expect((await send(app.baseUrl, { method: 'GET', path: '/v1/deliveries', headers, localAddress })).status).toBe(429);
-    expect((await send(app.baseUrl, { method: 'GET', path: '/v1/deliveries', headers, localAddress: freshAddress() })).status).toBe(200);
+    for (let i = 0; i < LIMIT; i++) expect((await send(app.baseUrl, { method: 'GET', path: app.path('/deliveries'), localAddress })).status).toBe(401);
+    expect((await send(app.baseUrl, { method: 'GET', path: app.path('/deliveries'), headers, localAddress })).status).toBe(429);
+    expect((await send(app.baseUrl, { method: 'GET', path: app.path('/deliveries'), headers, localAddress: freshAddress() })).status).toBe(200);
   });
 
   it('does not count requests with a valid key against their address', async () => {
     const localAddress = freshAddress();
     const key = keys[6]!;
     const statuses: number[] = [];
-    for (let i = 0; i < LIMIT - 1; i++) statuses.push((await send(app.baseUrl, { method: 'GET', path: '/v1/destinations', headers: { authorization: `Bearer ${key}` }, localAddress })).status);
-    for (let i = 0; i < LIMIT; i++) statuses.push((await send(app.baseUrl, { method: 'GET', path: '/v1/destinations', localAddress })).status);
-    statuses.push((await send(app.baseUrl, { method: 'GET', path: '/v1/destinations', localAddress })).status);
+    for (let i = 0; i < LIMIT - 1; i++) statuses.push((await send(app.baseUrl, { method: 'GET', path: app.path('/destinations'), headers: { authorization: `Bearer ${key}` }, localAddress })).status);
+    for (let i = 0; i < LIMIT; i++) statuses.push((await send(app.baseUrl, { method: 'GET', path: app.path('/destinations'), localAddress })).status);
+    statuses.push((await send(app.baseUrl, { method: 'GET', path: app.path('/destinations'), localAddress })).status);
     expect(statuses).toEqual([200, 200, 401, 401, 401, 429]);
+  });
+
+  it('counts unknown xtk_ account keys as failures of their address', async () => {
+    const localAddress = freshAddress();
+    const statuses: number[] = [];
+    for (let i = 0; i <= LIMIT; i++) {
+      const unknownKey = `xtk_${randomBytes(32).toString('base64url')}`;
+      statuses.push((await send(app.baseUrl, { method: 'GET', path: app.path('/destinations'), headers: bearer(unknownKey), localAddress })).status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 429]);
+  });
+
+  it("does not count a valid account key against its address, not even when access control refuses it", async () => {
+    // Set up with a service key of its own: this block's limit is 3 requests per key.
+    const setup = bearer(keys[7]!);
+    const accountId = `rate-${randomBytes(4).toString('hex')}`;
+    const account = await send(app.baseUrl, { method: 'PUT', path: `/v1/accounts/${accountId}`, headers: setup, body: JSON.stringify({ name: 'unlimited', rate_limit_per_minute: 0 }) });
+    expect(account.status, account.body).toBe(201);
+    const created = await send(app.baseUrl, { method: 'POST', path: `/v1/accounts/${accountId}/api-keys`, headers: setup, body: JSON.stringify({ name: 'k' }) });
+    expect(created.status, created.body).toBe(201);
+    const accountKey = bearer(JSON.parse(created.body).key);
+    const localAddress = freshAddress();
+    const statuses: number[] = [];
+    // Another account's path: a 404 from access control, after authentication succeeded.
+    for (let i = 0; i <= LIMIT; i++) statuses.push((await send(app.baseUrl, { method: 'GET', path: app.path('/destinations'), headers: accountKey, localAddress })).status);
+    for (let i = 0; i <= LIMIT; i++) statuses.push((await send(app.baseUrl, { method: 'GET', path: app.path('/destinations'), localAddress })).status);
+    expect(statuses).toEqual([404, 404, 404, 404, 401, 401, 401, 429]);
   });
 
   it('never limits the public routes, not even for a cut-off address', async () => {
     const localAddress = freshAddress();
-    for (let i = 0; i <= LIMIT; i++) await send(app.baseUrl, { method: 'POST', path: '/v1/clicks', body: '{"uid":"u"}', localAddress });
-    expect((await send(app.baseUrl, { method: 'GET', path: '/v1/destinations', localAddress })).status).toBe(429);
+    for (let i = 0; i <= LIMIT; i++) await send(app.baseUrl, { method: 'POST', path: app.path('/clicks'), body: '{"uid":"u"}', localAddress });
+    expect((await send(app.baseUrl, { method: 'GET', path: app.path('/destinations'), localAddress })).status).toBe(429);
     for (let i = 0; i < 2 * LIMIT; i++) {
       for (const path of ['/health', '/ready', '/metrics']) expect((await send(app.baseUrl, { method: 'GET', path, localAddress })).status, path).toBe(200);
     }
@@ -344,10 +415,10 @@ describe('rate limits', () => {
 
 describe('the client address behind a proxy', () => {
   const LIMIT = 2;
-  const failures = async (baseUrl: string, forwardedFor: string) => {
+  const failures = async (app: TestApp, forwardedFor: string) => {
     const statuses: number[] = [];
     for (let i = 0; i <= LIMIT; i++) {
-      statuses.push((await send(baseUrl, { method: 'GET', path: '/v1/destinations', headers: { 'x-forwarded-for': forwardedFor }, localAddress: '127.0.0.200' })).status);
+      statuses.push((await send(app.baseUrl, { method: 'GET', path: app.path('/destinations'), headers: { 'x-forwarded-for': forwardedFor }, localAddress: '127.0.0.200' })).status);
     }
     return statuses;
   };
@@ -356,8 +427,8 @@ describe('the client address behind a proxy', () => {
     const app = useTestApp({ env: { RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: String(LIMIT) } });
 
     it('ignores X-Forwarded-For unless TRUST_PROXY says so: a guesser cannot buy a fresh budget per request', async () => {
-      expect(await failures(app.baseUrl, '203.0.113.1')).toEqual([401, 401, 429]);
-      expect(await failures(app.baseUrl, '203.0.113.2')).toEqual([429, 429, 429]);
+      expect(await failures(app, '203.0.113.1')).toEqual([401, 401, 429]);
+      expect(await failures(app, '203.0.113.2')).toEqual([429, 429, 429]);
     });
   });
 
@@ -365,8 +436,8 @@ describe('the client address behind a proxy', () => {
     const app = useTestApp({ env: { RATE_LIMIT_UNAUTHENTICATED_PER_MINUTE: String(LIMIT), TRUST_PROXY: 'loopback' } });
 
     it('counts each client named by a trusted proxy on its own', async () => {
-      expect(await failures(app.baseUrl, '203.0.113.1')).toEqual([401, 401, 429]);
-      expect(await failures(app.baseUrl, '203.0.113.2')).toEqual([401, 401, 429]);
+      expect(await failures(app, '203.0.113.1')).toEqual([401, 401, 429]);
+      expect(await failures(app, '203.0.113.2')).toEqual([401, 401, 429]);
     });
   });
 });

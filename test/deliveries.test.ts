@@ -28,14 +28,14 @@ describe('deliveries API: find, cancel, retry', () => {
   async function ingestFor(destinationId: string, canonical = 'contact'): Promise<string> {
     const body: Record<string, unknown> = { id: uniqueId('evt'), canonical, uid: uniqueId('uid') };
     if (canonical === 'deposit') body.data = { value: '1.00', currency: 'USD' };
-    const response = await app.request('POST', '/v1/events', body);
+    const response = await app.request('POST', app.path('/events'), body);
     expect(response.status, JSON.stringify(response.body)).toBe(202);
     const delivery = response.body.deliveries.find((d: { destination_id: string }) => d.destination_id === destinationId);
     return delivery.event_id;
   }
 
   async function disable(destinationId: string) {
-    await app.request('PATCH', `/v1/destinations/${destinationId}`, { enabled: false });
+    await app.request('PATCH', app.path(`/destinations/${destinationId}`), { enabled: false });
   }
 
   describe('listing', () => {
@@ -47,11 +47,11 @@ describe('deliveries API: find, cancel, retry', () => {
       await deliveryReaches(app, deposit, ['sent']);
       await disable(destinationId);
 
-      const all = await app.request('GET', `/v1/deliveries?destination_id=${destinationId}`);
+      const all = await app.request('GET', app.path(`/deliveries?destination_id=${destinationId}`));
       expect(all.body.items.map((d: { event_id: string }) => d.event_id).sort()).toEqual([contact, deposit].sort());
-      const deposits = await app.request('GET', `/v1/deliveries?destination_id=${destinationId}&canonical=deposit&status=sent`);
+      const deposits = await app.request('GET', app.path(`/deliveries?destination_id=${destinationId}&canonical=deposit&status=sent`));
       expect(deposits.body.items.map((d: { event_id: string }) => d.event_id)).toEqual([deposit]);
-      const failed = await app.request('GET', `/v1/deliveries?destination_id=${destinationId}&status=failed`);
+      const failed = await app.request('GET', app.path(`/deliveries?destination_id=${destinationId}&status=failed`));
       expect(failed.body.items).toEqual([]);
     });
 
@@ -63,7 +63,7 @@ describe('deliveries API: find, cancel, retry', () => {
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const page: any = await app.request('GET', `/v1/deliveries?destination_id=${destinationId}&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+        const page: any = await app.request('GET', app.path(`/deliveries?destination_id=${destinationId}&limit=2${cursor ? `&cursor=${cursor}` : ''}`));
         expect(page.status).toBe(200);
         seen.push(...page.body.items.map((d: { event_id: string }) => d.event_id));
         cursor = page.body.next_cursor;
@@ -83,7 +83,7 @@ describe('deliveries API: find, cancel, retry', () => {
       ['a limit that is not a number', 'limit=ten', 'limit must be a whole number'],
       ['a malformed created_after', 'created_after=yesterday', 'created_after must be an RFC 3339 date-time'],
     ])('answers 400 for %s', async (_, query, message) => {
-      const response = await app.request('GET', `/v1/deliveries?${query}`);
+      const response = await app.request('GET', app.path(`/deliveries?${query}`));
       expect(response.status).toBe(400);
       expect(response.body.message).toContain(message);
     });
@@ -98,7 +98,7 @@ describe('deliveries API: find, cancel, retry', () => {
     ])('answers 400, not 500, for a tampered cursor whose timestamp has %s', async (_, createdAt) => {
       const cursor = Buffer.from(JSON.stringify([createdAt, '0'.repeat(32)])).toString('base64url');
 
-      const response = await app.request('GET', `/v1/deliveries?cursor=${cursor}`);
+      const response = await app.request('GET', app.path(`/deliveries?cursor=${cursor}`));
 
       expect(response.status).toBe(400);
       expect(response.body.message).toContain('cursor is malformed');
@@ -112,21 +112,21 @@ describe('deliveries API: find, cancel, retry', () => {
       ['an offset of 16 hours', '2026-12-01T00:00:00+16:00'],
     ])('answers 400, not 500, for created_after and created_before given as %s', async (_, value) => {
       for (const parameter of ['created_after', 'created_before']) {
-        const response = await app.request('GET', `/v1/deliveries?${parameter}=${encodeURIComponent(value)}`);
+        const response = await app.request('GET', app.path(`/deliveries?${parameter}=${encodeURIComponent(value)}`));
         expect(response.status, `${parameter}=${value}`).toBe(400);
         expect(response.body.message).toContain(`${parameter} must be an RFC 3339 date-time`);
       }
     });
 
     it('filters by an RFC 3339 time with an offset', async () => {
-      const response = await app.request('GET', `/v1/deliveries?created_after=${encodeURIComponent('2000-01-01T00:00:00.5+05:30')}`);
+      const response = await app.request('GET', app.path(`/deliveries?created_after=${encodeURIComponent('2000-01-01T00:00:00.5+05:30')}`));
       expect(response.status).toBe(200);
       expect(Array.isArray(response.body.items)).toBe(true);
     });
 
     it('answers 404 for an unknown event_id and 400 for a malformed one', async () => {
-      expect((await app.request('GET', `/v1/deliveries/${'0'.repeat(32)}`)).status).toBe(404);
-      expect((await app.request('GET', '/v1/deliveries/xyz')).status).toBe(400);
+      expect((await app.request('GET', app.path(`/deliveries/${'0'.repeat(32)}`))).status).toBe(404);
+      expect((await app.request('GET', app.path('/deliveries/xyz'))).status).toBe(400);
     });
   });
 
@@ -136,7 +136,7 @@ describe('deliveries API: find, cancel, retry', () => {
       const eventId = await ingestFor(destinationId);
       await deliveryReaches(app, eventId, ['retrying']);
 
-      const cancel = await app.request('POST', `/v1/deliveries/${eventId}/cancel`);
+      const cancel = await app.request('POST', app.path(`/deliveries/${eventId}/cancel`));
       expect(cancel.status).toBe(202);
       const delivery = await deliveryReaches(app, eventId, ['cancelled']);
       // The workflow records `cancelled` just before it closes.
@@ -156,7 +156,7 @@ describe('deliveries API: find, cancel, retry', () => {
       await eventually(() => (receiver.requests.length === 1 ? true : undefined));
 
       const requestedAt = Date.now();
-      expect((await app.request('POST', `/v1/deliveries/${eventId}/cancel`)).status).toBe(202);
+      expect((await app.request('POST', app.path(`/deliveries/${eventId}/cancel`))).status).toBe(202);
       const delivery = await deliveryReaches(app, eventId, ['cancelled'], 10_000);
       expect(Date.now() - requestedAt).toBeLessThan(10_000);
       expect(delivery.attempts).toHaveLength(1);
@@ -171,10 +171,10 @@ describe('deliveries API: find, cancel, retry', () => {
       await deliveryReaches(app, eventId, ['sent']);
       await disable(destinationId);
 
-      const cancel = await app.request('POST', `/v1/deliveries/${eventId}/cancel`);
+      const cancel = await app.request('POST', app.path(`/deliveries/${eventId}/cancel`));
       expect(cancel.status).toBe(409);
       expect(cancel.body.message).toContain('already sent');
-      expect((await app.request('POST', `/v1/deliveries/${'f'.repeat(32)}/cancel`)).status).toBe(404);
+      expect((await app.request('POST', app.path(`/deliveries/${'f'.repeat(32)}/cancel`))).status).toBe(404);
     });
   });
 
@@ -185,7 +185,7 @@ describe('deliveries API: find, cancel, retry', () => {
       const eventId = await ingestFor(destinationId);
       await deliveryReaches(app, eventId, ['retrying']);
 
-      expect((await app.request('DELETE', `/v1/destinations/${destinationId}`)).status).toBe(204);
+      expect((await app.request('DELETE', app.path(`/destinations/${destinationId}`))).status).toBe(204);
       await deliveryReaches(app, eventId, ['failed']);
 
       // last_error keeps the last attempt's error; the workflow's failure says why it stopped.
@@ -204,7 +204,7 @@ describe('deliveries API: find, cancel, retry', () => {
       const eventId = await ingestFor(destinationId);
       await deliveryReaches(app, eventId, ['failed']);
 
-      const retry = await app.request('POST', `/v1/deliveries/${eventId}/retry`);
+      const retry = await app.request('POST', app.path(`/deliveries/${eventId}/retry`));
       expect(retry.status).toBe(202);
       const delivery = await deliveryReaches(app, eventId, ['sent']);
       expect(delivery.attempt_count).toBe(2);
@@ -220,7 +220,7 @@ describe('deliveries API: find, cancel, retry', () => {
       await deliveryReaches(app, eventId, ['sent']);
       await disable(destinationId);
 
-      const retry = await app.request('POST', `/v1/deliveries/${eventId}/retry`);
+      const retry = await app.request('POST', app.path(`/deliveries/${eventId}/retry`));
       expect(retry.status).toBe(409);
       expect(retry.body.message).toContain('is sent');
     });
@@ -235,9 +235,9 @@ describe('deliveries API: find, cancel, retry', () => {
       // Temporal's conflict policy alone would refuse two of three starts; the claim must let only one request ask.
       const { result: answers, starts } = await workflowStartsDuring(app, () =>
         Promise.all([
-          app.request('POST', `/v1/deliveries/${eventId}/retry`),
-          app.request('POST', `/v1/deliveries/${eventId}/retry`),
-          app.request('POST', `/v1/deliveries/${eventId}/retry`),
+          app.request('POST', app.path(`/deliveries/${eventId}/retry`)),
+          app.request('POST', app.path(`/deliveries/${eventId}/retry`)),
+          app.request('POST', app.path(`/deliveries/${eventId}/retry`)),
         ]),
       );
       expect(answers.map((answer) => answer.status).sort()).toEqual([202, 409, 409]);
@@ -300,7 +300,7 @@ describe('deliveries API: find, cancel, retry', () => {
       });
       expect(pending.lastFailure?.message).toBe('receiver answered HTTP 503');
       expect(pending.lastFailure?.applicationFailureInfo?.type).toBe('RetryableHttpStatus');
-      await app.request('POST', `/v1/deliveries/${eventId}/cancel`);
+      await app.request('POST', app.path(`/deliveries/${eventId}/cancel`));
       await disable(destinationId);
     });
   });

@@ -18,7 +18,7 @@ describe('delivery against hostile or broken receivers', () => {
 
   // Each test owns one destination and one receiver; removing the destination keeps later events from matching it.
   afterEach(async () => {
-    if (destinationId) await app.request('DELETE', `/v1/destinations/${destinationId}`);
+    if (destinationId) await app.request('DELETE', app.path(`/destinations/${destinationId}`));
     await receiver?.close();
     destinationId = undefined;
     receiver = undefined;
@@ -39,7 +39,7 @@ describe('delivery against hostile or broken receivers', () => {
   }
 
   async function ingestContact(): Promise<string> {
-    const response = await app.request('POST', '/v1/events', { id: uniqueId('evt'), canonical: 'contact', uid: uniqueId('uid') });
+    const response = await app.request('POST', app.path('/events'), { id: uniqueId('evt'), canonical: 'contact', uid: uniqueId('uid') });
     expect(response.status, JSON.stringify(response.body)).toBe(202);
     expect(response.body.deliveries).toHaveLength(1);
     expect(response.body.deliveries[0].destination_id).toBe(destinationId);
@@ -89,7 +89,7 @@ describe('delivery against hostile or broken receivers', () => {
 
     it('masks both signatures while a rotated signing secret still signs', async () => {
       const receiver = await freshReceiver([{ status: 200, echoHeaders: 'json' }]);
-      const rotated = await app.request('POST', `/v1/destinations/${destinationId}/rotate-secret`);
+      const rotated = await app.request('POST', app.path(`/destinations/${destinationId}/rotate-secret`));
       expect(rotated.status, JSON.stringify(rotated.body)).toBe(200);
       const eventId = await ingestContact();
 

@@ -30,14 +30,14 @@ describe('one delivery plan per run', () => {
   }
 
   async function ingest(destinationId: string): Promise<string> {
-    const response = await app.request('POST', '/v1/events', { id: uniqueId('evt'), canonical: 'contact', uid: uniqueId('uid') });
+    const response = await app.request('POST', app.path('/events'), { id: uniqueId('evt'), canonical: 'contact', uid: uniqueId('uid') });
     expect(response.status, JSON.stringify(response.body)).toBe(202);
     const delivery = response.body.deliveries.find((candidate: { destination_id: string }) => candidate.destination_id === destinationId);
     return delivery.event_id;
   }
 
   /** Later events must not match a destination a test is done with. */
-  const disable = (destinationId: string) => app.request('PATCH', `/v1/destinations/${destinationId}`, { enabled: false });
+  const disable = (destinationId: string) => app.request('PATCH', app.path(`/destinations/${destinationId}`), { enabled: false });
 
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -52,7 +52,7 @@ describe('one delivery plan per run', () => {
       await deliveryReaches(app, eventId, ['retrying']);
       expect(receiver.requests).toHaveLength(1);
 
-      const raised = await app.request('PATCH', `/v1/destinations/${destinationId}`, { timeout_ms: 20_000 });
+      const raised = await app.request('PATCH', app.path(`/destinations/${destinationId}`), { timeout_ms: 20_000 });
       expect(raised.status, JSON.stringify(raised.body)).toBe(200);
       expect(receiver.requests, 'the PATCH landed while the delivery waited in backoff').toHaveLength(1);
 
@@ -132,7 +132,7 @@ describe('one delivery plan per run', () => {
     let nextAttempt = 100;
 
     beforeAll(async () => {
-      store = new DeliveryRepository(app.dataSource);
+      store = app.nest.get(DeliveryRepository);
       const receiver = (await Receiver.start()).replyWith(200);
       destinationId = await destinationFor(receiver, {});
       eventId = await ingest(destinationId);

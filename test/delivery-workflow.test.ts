@@ -5,7 +5,8 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import type { FinishDeliveryInput, SendWebhookInput } from '../contract/delivery-activities.js';
+import { RESUME_DELIVERY_SIGNAL, type FinishDeliveryInput, type SendWebhookInput } from '../contract/delivery-activities.js';
+import { ACCOUNT_DISABLED_ERROR_TYPE } from '../contract/delivery-error-types.js';
 import { DELIVERY_STATUS } from '../contract/search-attributes.js';
 import { workflowSourcePath } from '../src/temporal/workflow-code.js';
 import { deliveryWorkflow, type DeliveryWorkflowInput } from '../workflows/index.js';
@@ -82,7 +83,26 @@ describe('delivery workflow', () => {
       eventId: workflowInput.eventId,
       attemptTimeoutMs: 1000,
       retry: { initialIntervalMs: 250, backoffCoefficient: 1, maxIntervalMs: 900, maxAttempts: 4, maxAgeMs: 60_000 },
+      attemptsBefore: 0,
     });
+  });
+
+  it('holds a delivery whose account is disabled, resumes it on the resume signal, and numbers its attempts on', async () => {
+    const seen: SendWebhookInput[] = [];
+    const startedAt = Date.now();
+    const outcome = await run(input(), async (activityInput, call) => {
+      seen.push(activityInput);
+      if (call === 1) {
+        // Two attempts were made (and recorded) before this one found the account disabled.
+        setTimeout(() => void env.client.workflow.getHandle(`delivery-${activityInput.eventId}`).signal(RESUME_DELIVERY_SIGNAL), 500);
+        throw ApplicationFailure.create({ type: ACCOUNT_DISABLED_ERROR_TYPE, message: 'account acme is disabled', nonRetryable: true, details: [2] });
+      }
+    });
+    expect(outcome.result).toEqual({ status: 'sent' });
+    expect(outcome.finished).toEqual([]);
+    expect(seen.map((activityInput) => activityInput.attemptsBefore)).toEqual([0, 2]);
+    // The signal ended the hold, not its 30 s timer.
+    expect(Date.now() - startedAt).toBeLessThan(20_000);
   });
 
   it('stops at a permanent failure, records failed and fails the workflow', async () => {

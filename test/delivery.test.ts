@@ -10,7 +10,7 @@ describe('webhook delivery to a real receiver', () => {
 
   // Each test owns one destination; removing it keeps later events from matching it.
   afterEach(async () => {
-    if (destinationId) await app.request('DELETE', `/v1/destinations/${destinationId}`);
+    if (destinationId) await app.request('DELETE', app.path(`/destinations/${destinationId}`));
   });
 
   async function freshReceiver(...replies: Parameters<Receiver['replyWith']>): Promise<{ receiver: Receiver; destinationId: string }> {
@@ -27,7 +27,7 @@ describe('webhook delivery to a real receiver', () => {
   }
 
   async function ingest(body: Record<string, unknown>): Promise<string> {
-    const response = await app.request('POST', '/v1/events', body);
+    const response = await app.request('POST', app.path('/events'), body);
     expect(response.status, JSON.stringify(response.body)).toBe(202);
     expect(response.body.deliveries).toHaveLength(1);
     expect(response.body.deliveries[0].destination_id).toBe(destinationId);
@@ -37,7 +37,7 @@ describe('webhook delivery to a real receiver', () => {
   it('sends a deposit with full click context exactly in the documented shape', async () => {
     const { receiver } = await freshReceiver(200);
     const uid = uniqueId('uid');
-    await app.request('POST', '/v1/clicks', { uid, tg_id: 555123, fbclid: 'IwAR-test', campaign_id: '120001', campaign_name: 'promoX', country: 'IN' });
+    await app.request('POST', app.path('/clicks'), { uid, tg_id: 555123, fbclid: 'IwAR-test', campaign_id: '120001', campaign_name: 'promoX', country: 'IN' });
     const eventId = await ingest({ id: uniqueId('evt'), canonical: 'deposit', uid, occurred_at_ms: 1765432100000, data: { value: '25.00', currency: 'USD' } });
 
     await deliveryReaches(app, eventId, ['sent']);
@@ -62,7 +62,7 @@ describe('webhook delivery to a real receiver', () => {
   it('sends an event whose uid has partial click context with the unknown fields null', async () => {
     const { receiver } = await freshReceiver(200);
     const uid = uniqueId('uid');
-    await app.request('POST', '/v1/clicks', { uid, fbclid: 'IwAR-only' });
+    await app.request('POST', app.path('/clicks'), { uid, fbclid: 'IwAR-only' });
     const before = Date.now();
     const eventId = await ingest({ canonical: 'registration', uid });
 

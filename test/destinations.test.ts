@@ -14,7 +14,7 @@ describe('destinations API', () => {
   const app = useTestApp({ env: { WEBHOOK_ALLOWED_CIDRS: '' } });
 
   it('creates a destination with defaults, returning the signing secret once and masking header values', async () => {
-    const created = await app.request('POST', '/v1/destinations', VALID);
+    const created = await app.request('POST', app.path('/destinations'), VALID);
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({
       name: 'Meta CAPI relay',
@@ -34,17 +34,17 @@ describe('destinations API', () => {
     });
     expect(created.body.signing_secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
 
-    const fetched = await app.request('GET', `/v1/destinations/${created.body.id}`);
+    const fetched = await app.request('GET', app.path(`/destinations/${created.body.id}`));
     expect(fetched.body.signing_secret).toBeUndefined();
     expect(JSON.stringify(fetched.body)).not.toContain('s3cr3t-value');
-    const listed = await app.request('GET', '/v1/destinations');
+    const listed = await app.request('GET', app.path('/destinations'));
     expect(JSON.stringify(listed.body)).not.toContain('s3cr3t-value');
     expect(JSON.stringify(listed.body)).not.toContain(created.body.signing_secret);
   });
 
   it('updates only the fields given and applies retry_policy overrides over the defaults', async () => {
-    const { body: created } = await app.request('POST', '/v1/destinations', VALID);
-    const updated = await app.request('PATCH', `/v1/destinations/${created.id}`, {
+    const { body: created } = await app.request('POST', app.path('/destinations'), VALID);
+    const updated = await app.request('PATCH', app.path(`/destinations/${created.id}`), {
       enabled: false,
       method: 'PUT',
       retry_policy: { initial_interval_ms: 1000, max_attempts: 5 },
@@ -55,18 +55,18 @@ describe('destinations API', () => {
   });
 
   it('deletes a destination: 204, then 404', async () => {
-    const { body: created } = await app.request('POST', '/v1/destinations', VALID);
-    expect((await app.request('DELETE', `/v1/destinations/${created.id}`)).status).toBe(204);
-    expect((await app.request('GET', `/v1/destinations/${created.id}`)).status).toBe(404);
-    expect((await app.request('DELETE', `/v1/destinations/${created.id}`)).status).toBe(404);
+    const { body: created } = await app.request('POST', app.path('/destinations'), VALID);
+    expect((await app.request('DELETE', app.path(`/destinations/${created.id}`))).status).toBe(204);
+    expect((await app.request('GET', app.path(`/destinations/${created.id}`))).status).toBe(404);
+    expect((await app.request('DELETE', app.path(`/destinations/${created.id}`))).status).toBe(404);
   });
 
   it('erases header values and both signing secrets from the stored row when a destination is deleted', async () => {
-    const { body: created } = await app.request('POST', '/v1/destinations', VALID);
-    const rotated = await app.request('POST', `/v1/destinations/${created.id}/rotate-secret`);
+    const { body: created } = await app.request('POST', app.path('/destinations'), VALID);
+    const rotated = await app.request('POST', app.path(`/destinations/${created.id}/rotate-secret`));
     expect(rotated.status).toBe(200);
 
-    expect((await app.request('DELETE', `/v1/destinations/${created.id}`)).status).toBe(204);
+    expect((await app.request('DELETE', app.path(`/destinations/${created.id}`))).status).toBe(204);
 
     const [row] = await app.dataSource.query(`SELECT * FROM destinations WHERE id = $1`, [created.id]);
     expect(row).toMatchObject({
@@ -81,16 +81,16 @@ describe('destinations API', () => {
   });
 
   it('keeps the delivery history readable: the deleted row stays, with its name, url and event_map', async () => {
-    const { body: created } = await app.request('POST', '/v1/destinations', VALID);
-    await app.request('DELETE', `/v1/destinations/${created.id}`);
+    const { body: created } = await app.request('POST', app.path('/destinations'), VALID);
+    await app.request('DELETE', app.path(`/destinations/${created.id}`));
 
     const [row] = await app.dataSource.query(`SELECT name, url, event_map FROM destinations WHERE id = $1`, [created.id]);
     expect(row).toEqual({ name: VALID.name, url: VALID.url, event_map: VALID.event_map });
   });
 
   it('has the database refuse a deleted destination that holds a secret or header values', async () => {
-    const { body: created } = await app.request('POST', '/v1/destinations', VALID);
-    await app.request('DELETE', `/v1/destinations/${created.id}`);
+    const { body: created } = await app.request('POST', app.path('/destinations'), VALID);
+    await app.request('DELETE', app.path(`/destinations/${created.id}`));
 
     await expect(app.dataSource.query(`UPDATE destinations SET signing_secret = 'whsec_x' WHERE id = $1`, [created.id])).rejects.toThrow(
       'destinations_deleted_hold_no_secrets',
@@ -101,18 +101,18 @@ describe('destinations API', () => {
   });
 
   it('answers 404 to a PATCH or a secret rotation of a deleted destination, writing nothing back', async () => {
-    const { body: created } = await app.request('POST', '/v1/destinations', VALID);
-    await app.request('DELETE', `/v1/destinations/${created.id}`);
+    const { body: created } = await app.request('POST', app.path('/destinations'), VALID);
+    await app.request('DELETE', app.path(`/destinations/${created.id}`));
 
-    expect((await app.request('PATCH', `/v1/destinations/${created.id}`, { headers: { 'X-A': 'v' } })).status).toBe(404);
-    expect((await app.request('POST', `/v1/destinations/${created.id}/rotate-secret`)).status).toBe(404);
+    expect((await app.request('PATCH', app.path(`/destinations/${created.id}`), { headers: { 'X-A': 'v' } })).status).toBe(404);
+    expect((await app.request('POST', app.path(`/destinations/${created.id}/rotate-secret`))).status).toBe(404);
     const [row] = await app.dataSource.query(`SELECT headers, signing_secret FROM destinations WHERE id = $1`, [created.id]);
     expect(row).toEqual({ headers: {}, signing_secret: '' });
   });
 
   it('answers 404 for an unknown id and 400 for a malformed one', async () => {
-    expect((await app.request('GET', '/v1/destinations/6f1c2d7e-1111-4222-8333-944455556666')).status).toBe(404);
-    const malformed = await app.request('GET', '/v1/destinations/not-a-uuid');
+    expect((await app.request('GET', app.path('/destinations/6f1c2d7e-1111-4222-8333-944455556666'))).status).toBe(404);
+    const malformed = await app.request('GET', app.path('/destinations/not-a-uuid'));
     expect(malformed.status).toBe(400);
     expect(malformed.body.message).toBe('id must be a UUID');
   });
@@ -130,13 +130,13 @@ describe('destinations API', () => {
     ['max_interval below initial_interval', { retry_policy: { initial_interval_ms: 5000, max_interval_ms: 1000 } }, 'max_interval_ms must not be smaller'],
     ['a negative max_attempts', { retry_policy: { max_attempts: -1 } }, 'retry_policy.max_attempts must not be less than 0'],
   ])('refuses %s with 400', async (_, change, message) => {
-    const response = await app.request('POST', '/v1/destinations', { ...VALID, ...change });
+    const response = await app.request('POST', app.path('/destinations'), { ...VALID, ...change });
     expect(response.status).toBe(400);
     expect(response.body.message).toContain(message);
   });
 
   it('refuses a name that resolves to loopback naming the rule, not the address', async () => {
-    const response = await app.request('POST', '/v1/destinations', { ...VALID, url: 'http://localhost:8080/' });
+    const response = await app.request('POST', app.path('/destinations'), { ...VALID, url: 'http://localhost:8080/' });
 
     expect(response.status).toBe(400);
     expect(response.body.message).toContain('url host "localhost" resolves to a non-public address (only public unicast addresses are allowed');
@@ -167,7 +167,7 @@ describe('destinations API', () => {
       ['http://[fe80::1]/', 'link-local'],
       ['http://[64:ff9b::a00:1]/', 'private'],
     ])('%s', async (url, reason) => {
-      const response = await app.request('POST', '/v1/destinations', { ...VALID, url });
+      const response = await app.request('POST', app.path('/destinations'), { ...VALID, url });
       expect(response.status).toBe(400);
       expect(response.body.message).toContain(reason);
     });

@@ -41,10 +41,33 @@ describe('health and readiness', () => {
 
   it('serves the OpenAPI document and Swagger UI without authentication', async () => {
     const document = (await (await fetch(`${app.baseUrl}/openapi.json`)).json()) as any;
-    expect(Object.keys(document.paths)).toEqual(
-      expect.arrayContaining(['/v1/destinations', '/v1/destinations/{id}', '/v1/clicks', '/v1/events', '/v1/deliveries', '/v1/deliveries/{event_id}', '/v1/deliveries/{event_id}/cancel', '/v1/deliveries/{event_id}/retry']),
-    );
+    const tenantPaths = [
+      '/destinations',
+      '/destinations/{id}',
+      '/destinations/{id}/rotate-secret',
+      '/clicks',
+      '/events',
+      '/deliveries',
+      '/deliveries/{event_id}',
+      '/deliveries/{event_id}/cancel',
+      '/deliveries/{event_id}/retry',
+    ].map((path) => `/v1/accounts/{account_id}${path}`);
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(tenantPaths));
     expect((await fetch(`${app.baseUrl}/docs`)).status).toBe(200);
+  });
+
+  it('documents the account_id path parameter exactly once on every route under an account, and keeps no flat route', async () => {
+    const document = (await (await fetch(`${app.baseUrl}/openapi.json`)).json()) as any;
+    const tenantOperations = Object.entries(document.paths as Record<string, Record<string, { parameters?: Array<{ name: string; in: string }> }>>)
+      .filter(([path]) => path.startsWith('/v1/accounts/{account_id}'))
+      .flatMap(([path, operations]) => Object.entries(operations).map(([method, operation]) => ({ route: `${method.toUpperCase()} ${path}`, operation })));
+
+    // Destinations, clicks, events, deliveries, the account itself and its keys.
+    expect(tenantOperations.length).toBeGreaterThanOrEqual(18);
+    for (const { route, operation } of tenantOperations) {
+      expect(operation.parameters?.filter((parameter) => parameter.name === 'account_id' && parameter.in === 'path'), route).toHaveLength(1);
+    }
+    expect(Object.keys(document.paths).filter((path) => /^\/v1\/(destinations|clicks|events|deliveries)/.test(path))).toEqual([]);
   });
 
   it('counts a sent and a failed delivery, their attempts and ingest latency in /metrics', async () => {
@@ -59,10 +82,10 @@ describe('health and readiness', () => {
     const receiver = (await Receiver.start()).replyWith(200, 404);
     const destination = await createDestination(app, { url: `${receiver.url}/m`, event_map: { contact: 'Contact' } });
     for (const expected of ['sent', 'failed']) {
-      const response = await app.request('POST', '/v1/events', { id: uniqueId('evt'), canonical: 'contact', uid: 'u-metrics' });
+      const response = await app.request('POST', app.path('/events'), { id: uniqueId('evt'), canonical: 'contact', uid: 'u-metrics' });
       await deliveryReaches(app, response.body.deliveries[0].event_id, [expected]);
     }
-    await app.request('DELETE', `/v1/destinations/${destination.id}`);
+    await app.request('DELETE', app.path(`/destinations/${destination.id}`));
     await receiver.close();
 
     expect(await metricValue(/^xtracker_webhook_deliveries_total\{outcome="sent"\} (\d+)/m)).toBe(sentBefore + 1);

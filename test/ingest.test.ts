@@ -23,14 +23,14 @@ describe('event ingest', () => {
   }
 
   it('creates no delivery for a canonical event no destination maps', async () => {
-    const response = await app.request('POST', '/v1/events', { id: uniqueId('evt'), canonical: 'subscribed', uid: 'u1' });
+    const response = await app.request('POST', app.path('/events'), { id: uniqueId('evt'), canonical: 'subscribed', uid: 'u1' });
     expect(response.status).toBe(202);
     expect(response.body.deliveries).toEqual([]);
   });
 
   it('creates no delivery for a disabled destination', async () => {
     const disabled = await createDestination(app, { url: `${receiver.url}/off`, event_map: { registration: 'Reg' }, enabled: false });
-    const response = await app.request('POST', '/v1/events', { id: uniqueId('evt'), canonical: 'registration', uid: 'u1' });
+    const response = await app.request('POST', app.path('/events'), { id: uniqueId('evt'), canonical: 'registration', uid: 'u1' });
     expect(response.status).toBe(202);
     expect(response.body.deliveries.map((d: { destination_id: string }) => d.destination_id)).not.toContain(disabled.id);
   });
@@ -38,14 +38,14 @@ describe('event ingest', () => {
   it('answers a repeated event id with the same deliveries and starts no second workflow', async () => {
     const id = uniqueId('evt');
     const event = { id, canonical: 'contact', uid: 'u-repeat' };
-    const first = await app.request('POST', '/v1/events', event);
+    const first = await app.request('POST', app.path('/events'), event);
     const eventId = first.body.deliveries[0].event_id;
     await deliveryReaches(app, eventId, ['sent']);
     const workflowId = `delivery-${eventId}`;
     const { runId } = await app.temporal.workflow.getHandle(workflowId).describe();
 
     // Temporal would refuse a second start of the workflow id anyway; what ingest promises is that it never asks.
-    const { result: second, starts } = await workflowStartsDuring(app, () => app.request('POST', '/v1/events', event));
+    const { result: second, starts } = await workflowStartsDuring(app, () => app.request('POST', app.path('/events'), event));
 
     expect(second.status).toBe(202);
     expect(second.body.deliveries.map((d: { event_id: string }) => d.event_id)).toEqual([eventId]);
@@ -59,8 +59,8 @@ describe('event ingest', () => {
 
   it('takes the idempotency key from the Idempotency-Key header', async () => {
     const key = uniqueId('hdr');
-    const first = await app.request('POST', '/v1/events', { canonical: 'contact', uid: 'u-hdr' }, { 'Idempotency-Key': key });
-    const second = await app.request('POST', '/v1/events', { canonical: 'contact', uid: 'u-hdr' }, { 'Idempotency-Key': key });
+    const first = await app.request('POST', app.path('/events'), { canonical: 'contact', uid: 'u-hdr' }, { 'Idempotency-Key': key });
+    const second = await app.request('POST', app.path('/events'), { canonical: 'contact', uid: 'u-hdr' }, { 'Idempotency-Key': key });
     expect(first.body.id).toBe(key);
     expect(second.body.deliveries).toEqual(first.body.deliveries.map((d: object) => ({ ...d, status: expect.any(String) })));
   });
@@ -69,7 +69,7 @@ describe('event ingest', () => {
     const key = uniqueId('null');
     const response = await app.request(
       'POST',
-      '/v1/events',
+      app.path('/events'),
       { id: null, canonical: 'contact', uid: 'u-null', occurred_at_ms: null, data: { value: null, currency: null } },
       { 'Idempotency-Key': key },
     );
@@ -83,15 +83,15 @@ describe('event ingest', () => {
 
   it('refuses an id reused for a different event with 409', async () => {
     const id = uniqueId('evt');
-    await app.request('POST', '/v1/events', { id, canonical: 'contact', uid: 'u-a' });
-    const reused = await app.request('POST', '/v1/events', { id, canonical: 'contact', uid: 'u-b' });
+    await app.request('POST', app.path('/events'), { id, canonical: 'contact', uid: 'u-a' });
+    const reused = await app.request('POST', app.path('/events'), { id, canonical: 'contact', uid: 'u-b' });
     expect(reused.status).toBe(409);
     expect(reused.body.message).toContain('already used for a different event');
   });
 
   it('builds one delivery per matched destination, each with its own event_id', async () => {
     const second = await createDestination(app, { url: `${receiver.url}/second`, event_map: { deposit: 'Deposit' } });
-    const response = await app.request('POST', '/v1/events', { id: uniqueId('evt'), canonical: 'deposit', uid: 'u-fan', data: { value: '10', currency: 'EUR' } });
+    const response = await app.request('POST', app.path('/events'), { id: uniqueId('evt'), canonical: 'deposit', uid: 'u-fan', data: { value: '10', currency: 'EUR' } });
     const byDestination = Object.fromEntries(response.body.deliveries.map((d: { destination_id: string }) => [d.destination_id, d]));
     expect(byDestination[destinationId]).toMatchObject({ event: 'Purchase', status: 'pending' });
     expect(byDestination[second.id]).toMatchObject({ event: 'Deposit', status: 'pending' });
@@ -101,7 +101,7 @@ describe('event ingest', () => {
       response.body.deliveries.map((d: { event_id: string }) => d.event_id),
     ]);
     expect(undispatched).toEqual([]);
-    await app.request('DELETE', `/v1/destinations/${second.id}`);
+    await app.request('DELETE', app.path(`/destinations/${second.id}`));
   });
 
   describe('bad input is a 400 naming the problem, and writes nothing', () => {
@@ -122,7 +122,7 @@ describe('event ingest', () => {
       ['an unknown data field', { canonical: 'contact', uid: 'u1', data: { foo: 1 } }, 'property data.foo should not exist'],
     ])('%s', async (_, body, message) => {
       const before = await rowCounts();
-      const response = await app.request('POST', '/v1/events', { id: uniqueId('bad'), ...body });
+      const response = await app.request('POST', app.path('/events'), { id: uniqueId('bad'), ...body });
       expect(response.status).toBe(400);
       expect(response.body.statusCode).toBe(400);
       expect(response.body.message).toContain(message);
@@ -130,21 +130,21 @@ describe('event ingest', () => {
     });
 
     it('malformed JSON', async () => {
-      const response = await app.request('POST', '/v1/events', '{"canonical": "contact",', { 'content-type': 'application/json' });
+      const response = await app.request('POST', app.path('/events'), '{"canonical": "contact",', { 'content-type': 'application/json' });
       expect(response.status).toBe(400);
       expect(response.body.message).toContain('request body is not valid JSON');
     });
   });
 
   it('answers 413 for a body over the documented limit', async () => {
-    const response = await app.request('POST', '/v1/events', { canonical: 'contact', uid: 'u1', padding: 'x'.repeat(300 * 1024) });
+    const response = await app.request('POST', app.path('/events'), { canonical: 'contact', uid: 'u1', padding: 'x'.repeat(300 * 1024) });
     expect(response.status).toBe(413);
     expect(response.body.message).toContain('limit');
   });
 
   it('answers 401 without a valid bearer key', async () => {
-    const missing = await fetch(`${app.baseUrl}/v1/events`, { method: 'POST' });
-    const wrong = await app.request('POST', '/v1/events', { canonical: 'contact', uid: 'u1' }, { authorization: 'Bearer not-a-key' });
+    const missing = await fetch(`${app.baseUrl}${app.path('/events')}`, { method: 'POST' });
+    const wrong = await app.request('POST', app.path('/events'), { canonical: 'contact', uid: 'u1' }, { authorization: 'Bearer not-a-key' });
     expect(missing.status).toBe(401);
     expect(wrong.status).toBe(401);
   });
@@ -155,8 +155,8 @@ describe('clicks', () => {
 
   it('creates a click with 201 and merges a later call for the same uid with 200', async () => {
     const uid = uniqueId('click');
-    const created = await app.request('POST', '/v1/clicks', { uid, fbclid: 'IwAR1', country: 'IN' });
-    const merged = await app.request('POST', '/v1/clicks', { uid, tg_id: 555123 });
+    const created = await app.request('POST', app.path('/clicks'), { uid, fbclid: 'IwAR1', country: 'IN' });
+    const merged = await app.request('POST', app.path('/clicks'), { uid, tg_id: 555123 });
     expect(created.status).toBe(201);
     expect(merged.status).toBe(200);
     expect(merged.body).toMatchObject({ uid, tg_id: 555123, fbclid: 'IwAR1', country: 'IN', campaign_id: null });
@@ -164,9 +164,9 @@ describe('clicks', () => {
 
   it('treats null fields as unknown: a merge with nulls keeps what an earlier call captured', async () => {
     const uid = uniqueId('click');
-    await app.request('POST', '/v1/clicks', { uid, tg_id: 555123, fbclid: 'IwAR1', campaign_id: '120', campaign_name: 'promoX', country: 'IN' });
+    await app.request('POST', app.path('/clicks'), { uid, tg_id: 555123, fbclid: 'IwAR1', campaign_id: '120', campaign_name: 'promoX', country: 'IN' });
 
-    const merged = await app.request('POST', '/v1/clicks', { uid, tg_id: null, fbclid: null, campaign_id: null, campaign_name: null, country: null });
+    const merged = await app.request('POST', app.path('/clicks'), { uid, tg_id: null, fbclid: null, campaign_id: null, campaign_name: null, country: null });
 
     expect(merged.status).toBe(200);
     expect(merged.body).toMatchObject({ uid, tg_id: 555123, fbclid: 'IwAR1', campaign_id: '120', campaign_name: 'promoX', country: 'IN' });
@@ -182,7 +182,7 @@ describe('clicks', () => {
     ['a LF in campaign_id', { uid: 'c1', campaign_id: '120\n121' }, 'campaign_id must not contain control characters'],
   ])('refuses %s with 400, storing nothing', async (_, body, message) => {
     const [before] = await app.dataSource.query(`SELECT count(*)::int AS count FROM clicks`);
-    const response = await app.request('POST', '/v1/clicks', body);
+    const response = await app.request('POST', app.path('/clicks'), body);
     expect(response.status).toBe(400);
     expect(response.body.message).toContain(message);
     const [after] = await app.dataSource.query(`SELECT count(*)::int AS count FROM clicks`);
@@ -203,16 +203,16 @@ describe('dispatch sweeper', () => {
   it('starts the workflow of a delivery stored but never dispatched, and leaves fresh ones to their request', async () => {
     const destination = await createDestination(app, { url: `${receiver.url}/swept`, event_map: { contact: 'Lead' } });
     const [event] = await app.dataSource.query(
-      `INSERT INTO events (idempotency_key, fingerprint, canonical, uid, occurred_at_ms, data) VALUES ($1, 'f', 'contact', 'u-swept', 1765432100000, '{}') RETURNING id`,
-      [uniqueId('evt')],
+      `INSERT INTO events (account_id, idempotency_key, fingerprint, canonical, uid, occurred_at_ms, data) VALUES ($1, $2, 'f', 'contact', 'u-swept', 1765432100000, '{}') RETURNING id`,
+      [app.accountId, uniqueId('evt')],
     );
     const stale = 'a'.repeat(32);
     const fresh = 'b'.repeat(32);
     for (const [eventId, age] of [[stale, '1 minute'], [fresh, '0 seconds']]) {
       await app.dataSource.query(
-        `INSERT INTO deliveries (event_id, source_event_id, destination_id, canonical, target_event, body, status, workflow_id, created_at)
-         VALUES ($1, $2, $3, 'contact', 'Lead', $4, 'pending', $5, now() - $6::interval)`,
-        [eventId, event.id, destination.id, JSON.stringify({ event: 'Lead', event_id: eventId }), `delivery-${eventId}`, age],
+        `INSERT INTO deliveries (account_id, event_id, source_event_id, destination_id, canonical, target_event, body, status, workflow_id, created_at)
+         VALUES ($1, $2, $3, $4, 'contact', 'Lead', $5, 'pending', $6, now() - $7::interval)`,
+        [app.accountId, eventId, event.id, destination.id, JSON.stringify({ event: 'Lead', event_id: eventId }), `delivery-${eventId}`, age],
       );
     }
 

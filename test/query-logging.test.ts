@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { useTestApp } from './support/test-app.js';
+import { rootLogger } from '../src/logging/root-logger.js';
+import { eventually, useTestApp } from './support/test-app.js';
 import { captureLogs } from './support/captured-logs.js';
 
 /** Every log line the process writes during this file. */
@@ -31,5 +32,18 @@ describe('database query logging', () => {
     expect(failure).toContain('code 22P02');
     expect(failure).toContain('SELECT $1::uuid AS id');
     for (const output of [...pinoLines, ...consoleOutput]) expect(output).not.toContain(secret);
+  });
+
+  it('keeps the parameters and row values of a failed query out of a log line that carries the whole error, as the Temporal SDK logs a failed activity', async () => {
+    const secret = `hdr-${Date.now()}-never-logged`;
+    await app.dataSource.query(`CREATE TEMPORARY TABLE logged_failure (value text NOT NULL, other text NOT NULL)`);
+    // The NOT NULL violation's detail quotes the row ("Failing row contains (…secret…, null)").
+    const failure: unknown = await app.dataSource.query(`INSERT INTO logged_failure (value, other) VALUES ($1, NULL)`, [secret]).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(Error);
+    expect(JSON.stringify(failure)).toContain(secret);
+
+    rootLogger.child({ component: 'temporal-sdk' }).warn({ error: failure }, 'Activity failed');
+    const line = await eventually(() => pinoLines.find((candidate) => candidate.includes('"Activity failed"') && candidate.includes('logged_failure')));
+    expect(line).not.toContain(secret);
   });
 });

@@ -18,11 +18,11 @@ describe('search attribute registration at worker start', () => {
     await connection?.close();
   });
 
-  it('registers the four delivery attributes on a namespace that lacks them, then finds nothing left to do', async () => {
+  it('registers the five delivery attributes on a namespace that lacks them, then finds nothing left to do', async () => {
     const first = await ensureDeliverySearchAttributes(connection, namespace);
     const second = await ensureDeliverySearchAttributes(connection, namespace);
 
-    expect(first.sort()).toEqual(['CanonicalEvent', 'DeliveryStatus', 'DestinationId', 'TargetEvent']);
+    expect(first.sort()).toEqual(['AccountId', 'CanonicalEvent', 'DeliveryStatus', 'DestinationId', 'TargetEvent']);
     expect(second).toEqual([]);
     const listed = await connection.operatorService.listSearchAttributes({ namespace });
     expect(Object.keys(listed.customAttributes ?? {})).toEqual(expect.arrayContaining(first));

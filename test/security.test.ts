@@ -38,7 +38,7 @@ describe('SSRF at connect time', () => {
     const destination = await createDestination(app, { url: `http://rebind.test:${port}/hook`, event_map: { contact: 'Lead' } });
 
     answers.set('rebind.test', ['127.0.0.1']);
-    const response = await app.request('POST', '/v1/events', { id: uniqueId('evt'), canonical: 'contact', uid: 'u-rebind' });
+    const response = await app.request('POST', app.path('/events'), { id: uniqueId('evt'), canonical: 'contact', uid: 'u-rebind' });
     const delivery = await deliveryReaches(app, response.body.deliveries[0].event_id, ['failed']);
 
     expect(delivery.attempt_count).toBe(1);
@@ -48,13 +48,13 @@ describe('SSRF at connect time', () => {
     expect(JSON.stringify(delivery)).not.toContain('127.0.0.1');
     expect(receiver.connections).toBe(0);
     expect(receiver.requests).toHaveLength(0);
-    await app.request('DELETE', `/v1/destinations/${destination.id}`);
+    await app.request('DELETE', app.path(`/destinations/${destination.id}`));
     await receiver.close();
   });
 
   it('refuses a host that answers with one public and one private address, naming the rule and not the address', async () => {
     answers.set('mixed.test', ['93.184.216.34', '10.0.0.7']);
-    const response = await app.request('POST', '/v1/destinations', { name: 'mixed', url: 'http://mixed.test/hook', event_map: { contact: 'Lead' } });
+    const response = await app.request('POST', app.path('/destinations'), { name: 'mixed', url: 'http://mixed.test/hook', event_map: { contact: 'Lead' } });
     expect(response.status).toBe(400);
     expect(response.body.message).toBe(`url host "mixed.test" resolves to a non-public address (${NON_PUBLIC_RULE})`);
     expect(response.body.message).not.toContain('10.0.0.7');
@@ -75,7 +75,7 @@ describe('signatures and secrets', () => {
   it('signs every attempt so the standardwebhooks library verifies it: same id, a new timestamp per attempt', async () => {
     receiver.replyWith({ status: 503, headers: { 'Retry-After': '1' } }, 200);
     const destination = await createDestination(app, { url: `${receiver.url}/signed`, event_map: { contact: 'Lead' } });
-    const response = await app.request('POST', '/v1/events', { id: uniqueId('evt'), canonical: 'contact', uid: 'u-sig' });
+    const response = await app.request('POST', app.path('/events'), { id: uniqueId('evt'), canonical: 'contact', uid: 'u-sig' });
     const eventId = response.body.deliveries[0].event_id;
     await deliveryReaches(app, eventId, ['sent']);
 
@@ -86,24 +86,24 @@ describe('signatures and secrets', () => {
     }
     expect(attempts[1]!.headers['webhook-timestamp']).not.toBe(attempts[0]!.headers['webhook-timestamp']);
     expect(() => verifier(`whsec_${Buffer.from('another secret of enough length').toString('base64')}`).verify(attempts[0]!.body, webhookHeaders(attempts[0]!))).toThrow();
-    await app.request('DELETE', `/v1/destinations/${destination.id}`);
+    await app.request('DELETE', app.path(`/destinations/${destination.id}`));
   });
 
   it('signs with both the new and the previous secret during a rotation, so either verifies', async () => {
     receiver.replyWith(200);
     const destination = await createDestination(app, { url: `${receiver.url}/rotating`, event_map: { contact: 'Lead' } });
-    const rotated = await app.request('POST', `/v1/destinations/${destination.id}/rotate-secret`);
+    const rotated = await app.request('POST', app.path(`/destinations/${destination.id}/rotate-secret`));
     expect(rotated.status).toBe(200);
     expect(rotated.body.signing_secret).not.toBe(destination.signing_secret);
 
-    const response = await app.request('POST', '/v1/events', { id: uniqueId('evt'), canonical: 'contact', uid: 'u-rot' });
+    const response = await app.request('POST', app.path('/events'), { id: uniqueId('evt'), canonical: 'contact', uid: 'u-rot' });
     const eventId = response.body.deliveries[0].event_id;
     await deliveryReaches(app, eventId, ['sent']);
     const [request] = receiver.requests.filter((r) => r.headers['webhook-id'] === eventId);
     expect(String(request!.headers['webhook-signature']).split(' ')).toHaveLength(2);
     expect(verifier(rotated.body.signing_secret).verify(request!.body, webhookHeaders(request!))).toBeTruthy();
     expect(verifier(destination.signing_secret).verify(request!.body, webhookHeaders(request!))).toBeTruthy();
-    await app.request('DELETE', `/v1/destinations/${destination.id}`);
+    await app.request('DELETE', app.path(`/destinations/${destination.id}`));
   });
 
   it('keeps header values, the signing secret and the API key out of logs, API listings and Temporal history', async () => {
@@ -115,17 +115,17 @@ describe('signatures and secrets', () => {
       event_map: { contact: 'Lead' },
       retry_policy: { initial_interval_ms: 200 },
     });
-    const response = await app.request('POST', '/v1/events', { id: uniqueId('evt'), canonical: 'contact', uid: 'u-secret' });
+    const response = await app.request('POST', app.path('/events'), { id: uniqueId('evt'), canonical: 'contact', uid: 'u-secret' });
     const eventId = response.body.deliveries[0].event_id;
     await deliveryReaches(app, eventId, ['sent']);
     expect(receiver.requests.find((r) => r.headers['webhook-id'] === eventId)!.headers['x-shared-secret']).toBe(headerSecret);
 
     const secrets = [headerSecret, destination.signing_secret, destination.signing_secret.slice('whsec_'.length), app.apiKey];
     const listing = JSON.stringify([
-      (await app.request('GET', '/v1/destinations')).body,
-      (await app.request('GET', `/v1/destinations/${destination.id}`)).body,
-      (await app.request('GET', `/v1/deliveries/${eventId}`)).body,
-      (await app.request('GET', `/v1/deliveries?destination_id=${destination.id}`)).body,
+      (await app.request('GET', app.path('/destinations'))).body,
+      (await app.request('GET', app.path(`/destinations/${destination.id}`))).body,
+      (await app.request('GET', app.path(`/deliveries/${eventId}`))).body,
+      (await app.request('GET', app.path(`/deliveries?destination_id=${destination.id}`))).body,
     ]);
     const history = JSON.stringify(await app.temporal.workflow.getHandle(`delivery-${eventId}`).fetchHistory());
     const logs = capturedLogs.join('');
@@ -135,7 +135,7 @@ describe('signatures and secrets', () => {
       expect(history).not.toContain(secret);
       expect(logs).not.toContain(secret);
     }
-    await app.request('DELETE', `/v1/destinations/${destination.id}`);
+    await app.request('DELETE', app.path(`/destinations/${destination.id}`));
   });
 });
 

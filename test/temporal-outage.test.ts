@@ -11,9 +11,9 @@ const logLines = captureLogs();
 /** A destination mapping `contact`, written straight to the database: the API is not what is under test here. */
 async function insertDestination(app: TestApp, signingSecret = `whsec_${randomBytes(24).toString('base64')}`): Promise<string> {
   const [destination]: Array<{ id: string }> = await app.dataSource.query(
-    `INSERT INTO destinations (name, url, method, event_map, signing_secret)
-     VALUES ('outage', 'http://127.0.0.1:9/hook', 'POST', '{"contact": "Lead"}', $1) RETURNING id`,
-    [signingSecret],
+    `INSERT INTO destinations (account_id, name, url, method, event_map, signing_secret)
+     VALUES ($1, 'outage', 'http://127.0.0.1:9/hook', 'POST', '{"contact": "Lead"}', $2) RETURNING id`,
+    [app.accountId, signingSecret],
   );
   return destination!.id;
 }
@@ -24,14 +24,14 @@ async function insertDestination(app: TestApp, signingSecret = `whsec_${randomBy
  */
 async function insertDelivery(app: TestApp, destinationId: string, status: 'retrying' | 'failed'): Promise<string> {
   const [event]: Array<{ id: string }> = await app.dataSource.query(
-    `INSERT INTO events (idempotency_key, fingerprint, canonical, uid, occurred_at_ms) VALUES ($1, 'fingerprint', 'contact', 'u-outage', 0) RETURNING id`,
-    [uniqueId('evt')],
+    `INSERT INTO events (account_id, idempotency_key, fingerprint, canonical, uid, occurred_at_ms) VALUES ($1, $2, 'fingerprint', 'contact', 'u-outage', 0) RETURNING id`,
+    [app.accountId, uniqueId('evt')],
   );
   const eventId = randomBytes(16).toString('hex');
   await app.dataSource.query(
-    `INSERT INTO deliveries (event_id, source_event_id, destination_id, canonical, target_event, body, status, workflow_id, dispatched_at, completed_at)
-     VALUES ($1, $2, $3, 'contact', 'Lead', '{}', $4, $5, now(), CASE WHEN $4 = 'failed' THEN now() END)`,
-    [eventId, event!.id, destinationId, status, `delivery-${eventId}`],
+    `INSERT INTO deliveries (account_id, event_id, source_event_id, destination_id, canonical, target_event, body, status, workflow_id, dispatched_at, completed_at)
+     VALUES ($1, $2, $3, $4, 'contact', 'Lead', '{}', $5, $6, now(), CASE WHEN $5 = 'failed' THEN now() END)`,
+    [app.accountId, eventId, event!.id, destinationId, status, `delivery-${eventId}`],
   );
   return eventId;
 }
@@ -57,20 +57,20 @@ describe.concurrent('every route answers 503 with Retry-After while Temporal is 
   it('answers a cancel 503, and the delivery keeps its status', async () => {
     const eventId = await insertDelivery(app, destinationId, 'retrying');
 
-    expectTemporalUnavailable(await app.request('POST', `/v1/deliveries/${eventId}/cancel`));
-    expect((await app.request('GET', `/v1/deliveries/${eventId}`)).body.status).toBe('retrying');
+    expectTemporalUnavailable(await app.request('POST', app.path(`/deliveries/${eventId}/cancel`)));
+    expect((await app.request('GET', app.path(`/deliveries/${eventId}`))).body.status).toBe('retrying');
   });
 
   it('answers a retry 503, and the delivery stays failed so that it can be retried later', async () => {
     const eventId = await insertDelivery(app, destinationId, 'failed');
 
-    expectTemporalUnavailable(await app.request('POST', `/v1/deliveries/${eventId}/retry`));
-    expect((await app.request('GET', `/v1/deliveries/${eventId}`)).body.status).toBe('failed');
+    expectTemporalUnavailable(await app.request('POST', app.path(`/deliveries/${eventId}/retry`)));
+    expect((await app.request('GET', app.path(`/deliveries/${eventId}`))).body.status).toBe('failed');
   });
 
   it('answers an ingest 503 that says the event is stored, and keeps its delivery for a later dispatch', async () => {
     const id = uniqueId('evt');
-    const response = await app.request('POST', '/v1/events', { id, canonical: 'contact', uid: 'u-outage' });
+    const response = await app.request('POST', app.path('/events'), { id, canonical: 'contact', uid: 'u-outage' });
 
     expectTemporalUnavailable(response);
     expect(response.body.message).toContain('stored');
@@ -98,7 +98,7 @@ describe('a workflow start Temporal refuses as invalid', () => {
     await insertDestination(app, signingSecret);
     const logged = logLines.length;
 
-    const response = await app.request('POST', '/v1/events', { id: uniqueId('evt'), canonical: 'contact', uid: 'u-refused' });
+    const response = await app.request('POST', app.path('/events'), { id: uniqueId('evt'), canonical: 'contact', uid: 'u-refused' });
 
     expect(response.status, JSON.stringify(response.body)).toBe(500);
     expect(response.body).toEqual({ statusCode: 500, message: 'internal error' });

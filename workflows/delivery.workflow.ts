@@ -3,18 +3,38 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  condition,
+  continueAsNew,
+  defineSignal,
   isCancellation,
   proxyActivities,
   proxyLocalActivities,
+  setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
-import type { DeliveryActivities, DeliveryWorkflowInput, DeliveryWorkflowResult } from '../contract/delivery-activities.js';
-import { PERMANENT_ERROR_TYPES } from '../contract/delivery-error-types.js';
+import {
+  RESUME_DELIVERY_SIGNAL,
+  type DeliveryActivities,
+  type DeliveryWorkflowInput,
+  type DeliveryWorkflowResult,
+} from '../contract/delivery-activities.js';
+import { ACCOUNT_DISABLED_ERROR_TYPE, PERMANENT_ERROR_TYPES } from '../contract/delivery-error-types.js';
 import { ATTEMPT_BOOKKEEPING_MARGIN_MS } from '../contract/delivery-plan.js';
 import { DELIVERY_STATUS } from '../contract/search-attributes.js';
 
 /** The activity heartbeats every second while an attempt is in flight. */
 const HEARTBEAT_TIMEOUT_MS = 10_000;
+
+/**
+ * How long a delivery of a disabled account waits before it looks again: doubling from the first
+ * to the longest, so a long-disabled account costs a few history events an hour, not a minute. The
+ * resume signal sent when the account is enabled ends any wait at once.
+ */
+const FIRST_ACCOUNT_HOLD_MS = 30_000;
+const LONGEST_ACCOUNT_HOLD_MS = 600_000;
+
+const resumeDelivery = defineSignal(RESUME_DELIVERY_SIGNAL);
 
 /**
  * One delivery = one workflow `delivery-<event_id>`. Temporal's retry policy does the backoff:
@@ -46,10 +66,27 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
     retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
   });
 
+  let resumeRequested = false;
+  setHandler(resumeDelivery, () => {
+    resumeRequested = true;
+  });
+
+  let attemptsBefore = 0;
   try {
-    await sendWebhook({ eventId: input.eventId, attemptTimeoutMs: input.attemptTimeoutMs, retry });
-    upsertSearchAttributes([{ key: DELIVERY_STATUS, value: 'sent' }]);
-    return { status: 'sent' };
+    for (let hold = 0; ; hold++) {
+      try {
+        await sendWebhook({ eventId: input.eventId, attemptTimeoutMs: input.attemptTimeoutMs, retry, attemptsBefore });
+        upsertSearchAttributes([{ key: DELIVERY_STATUS, value: 'sent' }]);
+        return { status: 'sent' };
+      } catch (error) {
+        if (!isAccountDisabled(error)) throw error;
+        attemptsBefore += attemptsMadeBeforeHold(error);
+      }
+      // Held, not failed: nothing was sent, and the retry window starts afresh once the account is enabled.
+      resumeRequested = false;
+      await condition(() => resumeRequested, Math.min(FIRST_ACCOUNT_HOLD_MS * 2 ** hold, LONGEST_ACCOUNT_HOLD_MS));
+      if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof deliveryWorkflow>(input);
+    }
   } catch (error) {
     if (isCancellation(error)) {
       await CancellationScope.nonCancellable(() =>
@@ -64,6 +101,16 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
     // Failing the workflow makes failed deliveries visible as Failed in the Temporal UI and lets an explicit retry start a new run.
     throw ApplicationFailure.create({ type: 'DeliveryFailed', message: reason, nonRetryable: true, cause: error as Error });
   }
+}
+
+function isAccountDisabled(error: unknown): error is ActivityFailure & { cause: ApplicationFailure } {
+  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === ACCOUNT_DISABLED_ERROR_TYPE;
+}
+
+/** The attempts the held activity made (and recorded) before it found the account disabled. */
+function attemptsMadeBeforeHold(error: ActivityFailure & { cause: ApplicationFailure }): number {
+  const [made] = error.cause.details ?? [];
+  return typeof made === 'number' && Number.isInteger(made) && made >= 0 ? made : 0;
 }
 
 function failureReason(error: unknown): string {

@@ -91,7 +91,7 @@ export async function backlogRun(options: {
     }, 1_000);
     const t0 = nowMs();
     await runConcurrently(events, concurrency, async (i) => {
-      const response = await product.request('POST', '/v1/events', { id: `${runId}-backlog-${i}`, canonical: 'registration', uid: BENCH_UID });
+      const response = await product.request('POST', product.tenant('/events'), { id: `${runId}-backlog-${i}`, canonical: 'registration', uid: BENCH_UID });
       if (response.status !== 202) throw new Error(`backlog ingest answered ${response.status}: ${JSON.stringify(response.body)}`);
       ingested += 1;
     });

@@ -62,7 +62,7 @@ export async function productRun(options: ProductRunOptions): Promise<ProductRes
   const destinationIds = await createDestinations(product, sink.url, fanout, `${runId}-${label}`, 'deposit');
   try {
     const ingest = (id: string) =>
-      product.request<{ deliveries: Array<{ event_id: string }> }>('POST', '/v1/events', {
+      product.request<{ deliveries: Array<{ event_id: string }> }>('POST', product.tenant('/events'), {
         id,
         canonical: 'deposit',
         uid: BENCH_UID,
@@ -196,7 +196,7 @@ export async function createDestinations(
 ): Promise<string[]> {
   const ids: string[] = [];
   for (let k = 0; k < count; k++) {
-    const response = await product.request<{ id: string }>('POST', '/v1/destinations', {
+    const response = await product.request<{ id: string }>('POST', product.tenant('/destinations'), {
       name: `bench-${prefix}-${k}`,
       url: `${sinkUrl}/d${k}`,
       headers: { 'X-Shared-Secret': 'bench' },
@@ -210,5 +210,5 @@ export async function createDestinations(
 }
 
 export async function deleteDestinations(product: Product, ids: string[]): Promise<void> {
-  for (const id of ids) await product.request('DELETE', `/v1/destinations/${id}`);
+  for (const id of ids) await product.request('DELETE', product.tenant(`/destinations/${id}`));
 }

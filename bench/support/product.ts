@@ -11,6 +11,10 @@ export interface Product {
   apiUrl: string;
   workerMetricsUrl: string;
   apiKey: string;
+  /** The account every benchmark destination, click and event lives in. */
+  accountId: string;
+  /** `/v1/accounts/<account>` + `path`: where a tenant route of the benchmark's account lives. */
+  tenant(path: string): string;
   taskQueue: string;
   /** Keep-alive connections to the API, as many as the load's concurrency. */
   http: Pool;
@@ -60,12 +64,17 @@ export async function startProduct({ databaseUrl, temporalAddress, logDir, concu
     const text = await response.body.text();
     return { status: response.statusCode, body: (text === '' ? undefined : JSON.parse(text)) as T };
   };
+  const accountId = `bench-${runId}`.replace(/[^A-Za-z0-9._:-]/g, '-').slice(0, 64);
+  const account = await request('PUT', `/v1/accounts/${accountId}`, { name: 'benchmark', enabled: true });
+  if (account.status !== 201) throw new Error(`creating the benchmark account answered ${account.status}`);
   return {
     api,
     worker,
     apiUrl,
     workerMetricsUrl,
     apiKey,
+    accountId,
+    tenant: (path) => `/v1/accounts/${accountId}${path}`,
     taskQueue,
     http,
     request,

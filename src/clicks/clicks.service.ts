@@ -6,9 +6,9 @@ import type { ClickResponseDto, RecordClickDto } from './dto/click.dto.js';
 export class ClicksService {
   constructor(private readonly clicks: ClickRepository) {}
 
-  /** Creates the click of a uid or merges what this call knows into it; the answer says which. */
-  async record(dto: RecordClickDto): Promise<ClickResponseDto> {
-    const { click, created } = await this.clicks.upsert({
+  /** Creates the account's click of a uid or merges what this call knows into it; the answer says which. */
+  async record(accountId: string, dto: RecordClickDto): Promise<ClickResponseDto> {
+    const { click, created } = await this.clicks.upsert(accountId, {
       uid: dto.uid,
       tg_id: dto.tg_id ?? null,
       fbclid: dto.fbclid ?? null,

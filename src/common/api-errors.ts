@@ -10,10 +10,12 @@ export class ErrorResponseDto {
 const DESCRIPTIONS: Partial<Record<HttpStatus, string>> = {
   [HttpStatus.BAD_REQUEST]: 'bad input: the message names the field and the problem',
   [HttpStatus.UNAUTHORIZED]: 'missing or invalid bearer API key',
-  [HttpStatus.NOT_FOUND]: 'no such resource',
+  [HttpStatus.FORBIDDEN]:
+    'the key may not do this: an account key without the scope the route needs (named in the message), a route that needs a service key, or ingest for a disabled account',
+  [HttpStatus.NOT_FOUND]: "no such resource; another account's resources answer 404 too, exactly as if absent",
   [HttpStatus.CONFLICT]: 'the request conflicts with the current state (named in the message)',
   [HttpStatus.PAYLOAD_TOO_LARGE]: 'request body over 256 KiB',
-  [HttpStatus.TOO_MANY_REQUESTS]: 'rate limit exceeded (per API key, or per client address for requests without a valid key); see Retry-After',
+  [HttpStatus.TOO_MANY_REQUESTS]: 'rate limit exceeded (per account for account keys, per key for service keys, or per client address for requests without a valid key); see Retry-After',
   [HttpStatus.SERVICE_UNAVAILABLE]: 'database or Temporal unavailable; retry after Retry-After seconds',
 };
 

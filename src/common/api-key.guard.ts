@@ -2,6 +2,8 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import { Reflector } from '@nestjs/core';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request } from 'express';
+import { AccountKeyAuthenticator } from '../accounts/account-key-authenticator.js';
+import { ACCOUNT_KEY_PREFIX } from '../accounts/api-key-material.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { attachPrincipal, type ApiPrincipal } from './api-principal.js';
 import { AuthError } from './auth-error.js';
@@ -13,8 +15,11 @@ const KEY_ID_BYTES = 12;
 
 /**
  * Bearer authentication for every route not marked `@PublicRoute()`: deny by default, whatever
- * the path looks like. Keys are compared as SHA-256 digests in constant time, so neither the key
- * nor its length leaks through timing. The matched key becomes the request's principal.
+ * the path looks like. Service keys (API_KEYS) are compared as SHA-256 digests in constant time,
+ * so neither the key nor its length leaks through timing; an `xtk_` account key is looked up by
+ * its digest in the database on every request (no cache), so a revoked key fails its next
+ * request on every API process. The matched key becomes the request's principal; what it may do
+ * is decided after the rate limit, by the AccountAccessGuard.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -24,14 +29,15 @@ export class ApiKeyGuard implements CanActivate {
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly reflector: Reflector,
     private readonly failures: FailedAuthLimiter,
+    private readonly accountKeys: AccountKeyAuthenticator,
   ) {
     this.keys = config.apiKeys.map((key) => {
       const keyDigest = digest(key);
-      return { digest: keyDigest, principal: { keyId: `service_${keyDigest.subarray(0, KEY_ID_BYTES).toString('hex')}` } };
+      return { digest: keyDigest, principal: { kind: 'service' as const, keyId: `service_${keyDigest.subarray(0, KEY_ID_BYTES).toString('hex')}` } };
     });
   }
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     if (isPublicRoute(this.reflector, context)) return true;
     const request = context.switchToHttp().getRequest<Request>();
     const address = clientAddress(request);
@@ -39,7 +45,7 @@ export class ApiKeyGuard implements CanActivate {
     const retryAfter = this.failures.retryAfterSeconds(address);
     if (retryAfter !== undefined) throw new AuthError('too_many_failures', 'too many requests without a valid API key from this address', retryAfter);
     try {
-      attachPrincipal(request, this.authenticate(request.headers.authorization));
+      attachPrincipal(request, await this.authenticate(request.headers.authorization));
       return true;
     } catch (error) {
       if (error instanceof AuthError) this.failures.recordFailure(address);
@@ -47,14 +53,17 @@ export class ApiKeyGuard implements CanActivate {
     }
   }
 
-  private authenticate(authorization: string | undefined): ApiPrincipal {
+  private async authenticate(authorization: string | undefined): Promise<ApiPrincipal> {
     // The scheme is case-insensitive (RFC 9110); every spelling resolves to the same principal.
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
     if (!match) throw new AuthError('missing_credentials', 'missing bearer token: send Authorization: Bearer <API key>');
-    const presented = digest(match[1]!);
+    const token = match[1]!;
+    const presented = digest(token);
     let matched: ApiPrincipal | undefined;
     // Every configured key is compared, matched or not, so the time taken does not say which one matched.
     for (const key of this.keys) if (timingSafeEqual(presented, key.digest)) matched = key.principal;
+    // The database is asked by digest, an equality on 256 bits no guess comes near: its timing says nothing of a key.
+    if (!matched && token.startsWith(ACCOUNT_KEY_PREFIX)) matched = await this.accountKeys.authenticate(token);
     if (!matched) throw new AuthError('invalid_key', 'invalid API key');
     return matched;
   }

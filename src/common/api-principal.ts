@@ -1,13 +1,31 @@
 import type { Request } from 'express';
+import type { TenantAccountContext } from './tenant-account.js';
 
-/** Who a request authenticated as; attached by the ApiKeyGuard, read by the rate limiter. */
-export interface ApiPrincipal {
-  /**
-   * Stable, non-secret id of the configured key that matched: `service_` and the first 12 bytes of
-   * the key's SHA-256, hex. Every spelling of the Authorization header that carries the key maps to it.
-   */
-  readonly keyId: string;
-}
+/** What an account key may do: `ingest` clicks and events, `read` every GET, `manage` destinations and delivery actions. */
+export const API_SCOPES = ['ingest', 'read', 'manage'] as const;
+export type ApiScope = (typeof API_SCOPES)[number];
+
+/** Who a request authenticated as; attached by the ApiKeyGuard, read by the rate limiter and the routes. */
+export type ApiPrincipal =
+  | {
+      /** A key of API_KEYS: every route, every account. */
+      readonly kind: 'service';
+      /** `service_` and the first 12 bytes of the key's SHA-256, hex: stable, non-secret, safe to log. */
+      readonly keyId: string;
+    }
+  | {
+      /** A key created through the API for one account, limited to its scopes. */
+      readonly kind: 'account';
+      /** The key's id (api_keys.id). */
+      readonly keyId: string;
+      readonly accountId: string;
+      readonly scopes: readonly ApiScope[];
+      /**
+       * The key's account as it stood when this request looked the key up (one joined read), so
+       * the rate limiter and the access guard need no second read of their own.
+       */
+      readonly account: TenantAccountContext;
+    };
 
 /** A WeakMap rather than a request property: nothing serialises or logs it by accident, and it dies with the request. */
 const principals = new WeakMap<Request, ApiPrincipal>();

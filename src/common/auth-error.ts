@@ -3,7 +3,10 @@ import { DomainError } from './domain-error.js';
 
 export type AuthErrorCode = 'missing_credentials' | 'invalid_key' | 'too_many_failures';
 
-/** Why a request to a private route was refused before it reached the controller. */
+/**
+ * Why a request to a private route was refused before anyone was identified. These, and only
+ * these, count against the client address (FailedAuthLimiter).
+ */
 export class AuthError extends DomainError<AuthErrorCode> {
   constructor(
     code: AuthErrorCode,
@@ -25,5 +28,25 @@ export class AuthError extends DomainError<AuthErrorCode> {
 
   override get retryAfterSeconds(): number | undefined {
     return this.waitSeconds;
+  }
+}
+
+export enum AccessErrorCode {
+  /** An account key on a route that needs a service key (accounts, keys, anything outside an account). */
+  ServiceKeyRequired = 'ACCESS_SERVICE_KEY_REQUIRED',
+  ScopeMissing = 'ACCESS_SCOPE_MISSING',
+}
+
+/**
+ * Why an identified key may not call a route. Never for another account's path: that is a 404
+ * (AccountError), exactly as if the account did not exist.
+ */
+export class AccessError extends DomainError<AccessErrorCode> {
+  get httpStatus(): number {
+    switch (this.code) {
+      case AccessErrorCode.ServiceKeyRequired:
+      case AccessErrorCode.ScopeMissing:
+        return HttpStatus.FORBIDDEN;
+    }
   }
 }

@@ -1,7 +1,8 @@
 import { BadRequestException, Controller, HttpStatus, Get, HttpCode, Param, Post, Query, type PipeTransform } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.js';
-import { Authenticated } from '../common/route-access.decorator.js';
+import { ACCOUNT_ID_PARAM, Authenticated } from '../common/route-access.decorator.js';
+import { TenantAccount, type TenantAccountContext } from '../common/tenant-account.js';
 import { DeliveriesService } from './deliveries.service.js';
 import { DeliveryControlService } from './delivery-control.service.js';
 import { DeliveryActionResponseDto, DeliveryDetailDto } from './dto/delivery-response.dto.js';
@@ -18,7 +19,8 @@ class ParseEventIdPipe implements PipeTransform<string, string> {
 
 @ApiTags('deliveries')
 @Authenticated()
-@Controller('v1/deliveries')
+@Controller('v1/accounts/:account_id/deliveries')
+@ApiParam({ name: ACCOUNT_ID_PARAM, description: "the account, by the caller's own id ([A-Za-z0-9._:-], 1-64 characters)", example: 'acme-media' })
 @ApiErrors(HttpStatus.NOT_FOUND, HttpStatus.CONFLICT, HttpStatus.SERVICE_UNAVAILABLE)
 export class DeliveriesController {
   constructor(
@@ -27,24 +29,24 @@ export class DeliveriesController {
   ) {}
 
   @Get()
-  list(@Query() query: ListDeliveriesQueryDto): Promise<DeliveryPageDto> {
-    return this.deliveries.list(query);
+  list(@TenantAccount() account: TenantAccountContext, @Query() query: ListDeliveriesQueryDto): Promise<DeliveryPageDto> {
+    return this.deliveries.list(account.id, query);
   }
 
   @Get(':event_id')
-  get(@Param('event_id', ParseEventIdPipe) eventId: string): Promise<DeliveryDetailDto> {
-    return this.deliveries.get(eventId);
+  get(@TenantAccount() account: TenantAccountContext, @Param('event_id', ParseEventIdPipe) eventId: string): Promise<DeliveryDetailDto> {
+    return this.deliveries.get(account.id, eventId);
   }
 
   @Post(':event_id/cancel')
   @HttpCode(202)
-  cancel(@Param('event_id', ParseEventIdPipe) eventId: string): Promise<DeliveryActionResponseDto> {
-    return this.control.cancel(eventId);
+  cancel(@TenantAccount() account: TenantAccountContext, @Param('event_id', ParseEventIdPipe) eventId: string): Promise<DeliveryActionResponseDto> {
+    return this.control.cancel(account.id, eventId);
   }
 
   @Post(':event_id/retry')
   @HttpCode(202)
-  retry(@Param('event_id', ParseEventIdPipe) eventId: string): Promise<DeliveryActionResponseDto> {
-    return this.control.retry(eventId);
+  retry(@TenantAccount() account: TenantAccountContext, @Param('event_id', ParseEventIdPipe) eventId: string): Promise<DeliveryActionResponseDto> {
+    return this.control.retry(account.id, eventId);
   }
 }

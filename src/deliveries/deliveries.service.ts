@@ -8,7 +8,8 @@ import type { Delivery } from './delivery.entity.js';
 import { DeliveryError, DeliveryErrorCode } from './delivery.errors.js';
 import { DeliveryRepository } from './delivery.repository.js';
 import type { DeliveryDetailDto, DeliveryDto } from './dto/delivery-response.dto.js';
-import { DEFAULT_PAGE_SIZE, type DeliveryPageDto, type ListDeliveriesQueryDto } from './dto/list-deliveries.dto.js';
+import { DEFAULT_PAGE_SIZE } from '../common/page-query.dto.js';
+import type { DeliveryPageDto, ListDeliveriesQueryDto } from './dto/list-deliveries.dto.js';
 
 /** Workflows described at once when a page shows several retrying deliveries. */
 const MAX_CONCURRENT_DESCRIBES = 16;
@@ -24,14 +25,15 @@ export class DeliveriesService {
     @Inject(Client) private readonly temporal: Client,
   ) {}
 
-  /** Newest first, filtered, one keyset page at a time. */
-  async list(query: ListDeliveriesQueryDto): Promise<DeliveryPageDto> {
+  /** The account's deliveries, newest first, filtered, one keyset page at a time. */
+  async list(accountId: string, query: ListDeliveriesQueryDto): Promise<DeliveryPageDto> {
     let cursor: DeliveryCursor | undefined;
     if (query.cursor !== undefined) {
       cursor = decodeDeliveryCursor(query.cursor);
       if (!cursor) throw new DeliveryError(DeliveryErrorCode.InvalidCursor, 'cursor is malformed: pass next_cursor from a previous page unchanged');
     }
     const page = await this.deliveries.page(
+      accountId,
       {
         destinationId: query.destination_id,
         status: query.status,
@@ -49,8 +51,9 @@ export class DeliveriesService {
     };
   }
 
-  async get(eventId: string): Promise<DeliveryDetailDto> {
-    const found = await this.deliveries.findWithAttempts(eventId);
+  /** Another account's delivery is not found, exactly like one that does not exist. */
+  async get(accountId: string, eventId: string): Promise<DeliveryDetailDto> {
+    const found = await this.deliveries.findWithAttempts(accountId, eventId);
     if (!found) throw new DeliveryError(DeliveryErrorCode.NotFound, `delivery ${eventId} not found`);
     const { delivery, attempts } = found;
     return {

@@ -6,6 +6,10 @@ export class DeliveryAttempt {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
+  /** The account of the delivery, so the attempt is readable only within it. */
+  @Column({ name: 'account_id', type: 'text' })
+  accountId: string;
+
   @Column({ name: 'event_id', type: 'text' })
   eventId: string;
 

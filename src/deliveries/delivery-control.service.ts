@@ -23,8 +23,8 @@ export class DeliveryControlService {
    * Asks Temporal to cancel the workflow: an attempt in flight is aborted, a wait in backoff ends,
    * and the workflow records `cancelled` itself, so the answer is 202 rather than the final status.
    */
-  async cancel(eventId: string): Promise<DeliveryActionResponseDto> {
-    const delivery = await this.load(eventId);
+  async cancel(accountId: string, eventId: string): Promise<DeliveryActionResponseDto> {
+    const delivery = await this.load(accountId, eventId);
     if (FINISHED_DELIVERY_STATUSES.includes(delivery.status)) {
       throw new DeliveryError(DeliveryErrorCode.AlreadyFinished, `delivery ${eventId} is already ${delivery.status}`);
     }
@@ -34,7 +34,7 @@ export class DeliveryControlService {
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
       // The run closed between the read and the cancel: report what it ended as.
-      const current = await this.load(eventId);
+      const current = await this.load(accountId, eventId);
       throw new DeliveryError(DeliveryErrorCode.AlreadyFinished, `delivery ${eventId} is already ${current.status}`);
     }
     this.logger.log(`cancellation requested for delivery ${eventId}`);
@@ -45,24 +45,24 @@ export class DeliveryControlService {
    * Starts a new run for a failed or cancelled delivery: same event_id, same stored body.
    * The conditional update lets exactly one of several concurrent retries through.
    */
-  async retry(eventId: string): Promise<DeliveryActionResponseDto> {
-    const delivery = await this.load(eventId);
-    const previous = await this.deliveries.claimForRetry(eventId);
+  async retry(accountId: string, eventId: string): Promise<DeliveryActionResponseDto> {
+    const delivery = await this.load(accountId, eventId);
+    const previous = await this.deliveries.claimForRetry(accountId, eventId);
     if (!previous) {
-      const current = await this.load(eventId);
+      const current = await this.load(accountId, eventId);
       throw new DeliveryError(
         DeliveryErrorCode.NotRetryable,
         `delivery ${eventId} is ${current.status}; only failed or cancelled deliveries can be retried`,
       );
     }
     try {
-      const toDispatch = await this.deliveries.findToDispatch(eventId);
+      const toDispatch = await this.deliveries.findToDispatch(accountId, eventId);
       if (!toDispatch) {
         throw new DeliveryError(DeliveryErrorCode.NotRetryable, `delivery ${eventId} cannot be retried: its destination was deleted`);
       }
       await this.dispatcher.startRetry(toDeliveryDispatch(toDispatch, toDispatch.destination, this.config.delivery));
     } catch (error) {
-      await this.deliveries.releaseRetryClaim(eventId, previous);
+      await this.deliveries.releaseRetryClaim(accountId, eventId, previous);
       if (error instanceof WorkflowExecutionAlreadyStartedError) {
         throw new DeliveryError(DeliveryErrorCode.NotRetryable, `delivery ${eventId} still has a run closing; try again in a moment`);
       }
@@ -72,8 +72,9 @@ export class DeliveryControlService {
     return { event_id: eventId, status: 'pending', workflow_id: delivery.workflowId };
   }
 
-  private async load(eventId: string): Promise<DeliveryState> {
-    const delivery = await this.deliveries.findState(eventId);
+  /** Another account's delivery is not found, exactly like one that does not exist: it is never cancelled or retried. */
+  private async load(accountId: string, eventId: string): Promise<DeliveryState> {
+    const delivery = await this.deliveries.findState(accountId, eventId);
     if (!delivery) throw new DeliveryError(DeliveryErrorCode.NotFound, `delivery ${eventId} not found`);
     return delivery;
   }

@@ -51,6 +51,7 @@ function dispatches(count: number): DeliveryDispatch[] {
     const eventId = index.toString(16).padStart(32, '0');
     return {
       eventId,
+      accountId: 'acct-test',
       workflowId: `delivery-${eventId}`,
       destinationId: `destination-${index}`,
       destinationName: `destination ${index}`,

@@ -7,7 +7,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import type { DeliveryDefaults } from '../config/app-config.js';
 import type { DispatchDestination } from '../destinations/destination.repository.js';
 import { effectiveRetryPolicy } from '../destinations/retry-policy.js';
-import { CANONICAL_EVENT, DELIVERY_STATUS, DESTINATION_ID, TARGET_EVENT } from '../../contract/search-attributes.js';
+import { ACCOUNT_ID, CANONICAL_EVENT, DELIVERY_STATUS, DESTINATION_ID, TARGET_EVENT } from '../../contract/search-attributes.js';
 import { describeTemporalError, isTemporalUnavailableError } from '../temporal/temporal-errors.js';
 import { DeliveryError, DeliveryErrorCode } from './delivery.errors.js';
 import { DeliveryRepository, type DeliveryToDispatch } from './delivery.repository.js';
@@ -16,8 +16,8 @@ import { DeliveryRepository, type DeliveryToDispatch } from './delivery.reposito
 export const TEMPORAL_CALL_DEADLINE_MS = 10_000;
 
 /**
- * Workflow starts one dispatch keeps in flight at once. An event fans out to up to
- * MAX_DESTINATIONS deliveries; starting them all together would open that many gRPC calls per
+ * Workflow starts one dispatch keeps in flight at once. An event fans out to up to its account's
+ * destination limit (MAX_DESTINATIONS unless the account overrides it); starting them all together would open that many gRPC calls per
  * ingest request and let a burst of ingests swamp the Temporal frontend.
  */
 export const MAX_CONCURRENT_WORKFLOW_STARTS = 16;
@@ -25,6 +25,8 @@ export const MAX_CONCURRENT_WORKFLOW_STARTS = 16;
 /** Everything needed to start the workflow of one delivery, the plan its run follows included. */
 export interface DeliveryDispatch extends DeliveryPlan {
   eventId: string;
+  /** The account of the delivery: its workflow is searchable by it and names it in the memo. */
+  accountId: string;
   workflowId: string;
   destinationId: string;
   destinationName: string;
@@ -41,6 +43,7 @@ export function deliveryWorkflowId(eventId: string): string {
 export function toDeliveryDispatch(delivery: Omit<DeliveryToDispatch, 'destination'>, destination: DispatchDestination, defaults: DeliveryDefaults): DeliveryDispatch {
   return {
     eventId: delivery.eventId,
+    accountId: delivery.accountId,
     workflowId: deliveryWorkflowId(delivery.eventId),
     destinationId: destination.id,
     destinationName: destination.name,
@@ -149,12 +152,13 @@ export class DeliveryDispatcher {
         workflowIdReusePolicy: run === 'first' ? 'REJECT_DUPLICATE' : 'ALLOW_DUPLICATE_FAILED_ONLY',
         workflowIdConflictPolicy: run === 'first' ? 'USE_EXISTING' : 'FAIL',
         typedSearchAttributes: [
+          { key: ACCOUNT_ID, value: dispatch.accountId },
           { key: DESTINATION_ID, value: dispatch.destinationId },
           { key: CANONICAL_EVENT, value: dispatch.canonical },
           { key: TARGET_EVENT, value: dispatch.targetEvent },
           { key: DELIVERY_STATUS, value: 'pending' },
         ],
-        memo: { destination_name: dispatch.destinationName },
+        memo: { account_id: dispatch.accountId, destination_name: dispatch.destinationName },
       }));
     } catch (error) {
       // Already started (or finished) earlier: exactly what an idempotent first dispatch wants.

@@ -8,6 +8,10 @@ export class Delivery {
   @PrimaryColumn({ name: 'event_id', type: 'text' })
   eventId: string;
 
+  /** The account of the event (and of its destination). */
+  @Column({ name: 'account_id', type: 'text' })
+  accountId: string;
+
   @Column({ name: 'source_event_id', type: 'uuid' })
   sourceEventId: string;
 

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { AttemptRecord, AttemptStore, DeliveryTarget } from '../../contract/attempt-store.js';
 import type { WebhookMethod } from '../../contract/webhook-connector.js';
 import type { CanonicalEvent } from '../common/canonical-event.js';
 import { isDatabaseUnavailableError } from '../database/database-errors.js';
+import { TenantDatabase } from '../database/tenant-database.js';
 import {
   DISPATCH_DESTINATION_COLUMNS,
   toDispatchDestination,
@@ -19,6 +20,7 @@ import { Delivery } from './delivery.entity.js';
 /** A delivery as starting its workflow needs it: which event, where to, and the destination's plan. */
 export interface DeliveryToDispatch {
   eventId: string;
+  accountId: string;
   canonical: CanonicalEvent;
   targetEvent: string;
   destination: DispatchDestination;
@@ -72,32 +74,44 @@ export type DeliveryState = Pick<Delivery, 'eventId' | 'status' | 'canonical' | 
  * send activity's store: every status change is conditional on the delivery's current status being
  * an allowed predecessor (contract/delivery-status.ts), checked in the statement itself so that a
  * concurrent writer cannot slip between a read and the write.
+ *
+ * The API's statements take the account first, filter by it themselves and run through
+ * TenantDatabase, whose row-level security hides every other account's rows should a filter be
+ * missing: another account's delivery is not found, exactly like one that does not exist. The
+ * worker's statements (loadTarget, recordAttempt, finish) and the sweeper's (findUndispatched,
+ * markDispatched) are system work keyed by event_id across accounts and run as the table owner.
  */
 @Injectable()
 export class DeliveryRepository implements AttemptStore {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly tenant: TenantDatabase,
+  ) {}
 
   /**
    * Stores the event and all its deliveries in one statement, so atomically and in one round trip
    * (data-modifying CTEs run to completion whether or not the final SELECT reads them). The
-   * deliveries are inserted only when the event was: an idempotency key already stored inserts
-   * nothing and returns false.
+   * deliveries are inserted only when the event was: an idempotency key the account already used
+   * inserts nothing and returns false. Idempotency keys are the account's own: another account's
+   * `evt-42` is another event. Runs in ingest's tenant transaction (`manager`, of
+   * TenantDatabase.run for `accountId`), after the read of the event's destinations.
    */
-  async insertEventWithDeliveries(event: NewEvent, deliveries: NewDelivery[]): Promise<boolean> {
-    const stored: Array<{ id: string }> = await this.dataSource.query(
+  async insertEventWithDeliveries(accountId: string, event: NewEvent, deliveries: NewDelivery[], manager: EntityManager): Promise<boolean> {
+    const stored: Array<{ id: string }> = await manager.query(
       `WITH event AS (
-         INSERT INTO events (idempotency_key, fingerprint, canonical, uid, occurred_at_ms, data)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (idempotency_key) DO NOTHING
+         INSERT INTO events (account_id, idempotency_key, fingerprint, canonical, uid, occurred_at_ms, data)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (account_id, idempotency_key) DO NOTHING
          RETURNING id
        ), stored_deliveries AS (
-         INSERT INTO deliveries (event_id, source_event_id, destination_id, canonical, target_event, body, status, workflow_id)
-         SELECT t.event_id, event.id, t.destination_id, $3, t.target_event, t.body, 'pending', t.workflow_id
-           FROM event, unnest($7::text[], $8::uuid[], $9::text[], $10::text[], $11::text[])
+         INSERT INTO deliveries (account_id, event_id, source_event_id, destination_id, canonical, target_event, body, status, workflow_id)
+         SELECT $1, t.event_id, event.id, t.destination_id, $4, t.target_event, t.body, 'pending', t.workflow_id
+           FROM event, unnest($8::text[], $9::uuid[], $10::text[], $11::text[], $12::text[])
              AS t(event_id, destination_id, target_event, body, workflow_id)
        )
        SELECT id FROM event`,
       [
+        accountId,
         event.idempotencyKey,
         event.fingerprint,
         event.canonical,
@@ -114,19 +128,22 @@ export class DeliveryRepository implements AttemptStore {
     return stored.length > 0;
   }
 
-  /** The event stored under an idempotency key, with the deliveries made for it, oldest destination first. */
-  async findEvent(idempotencyKey: string): Promise<{ fingerprint: string; deliveries: StoredDelivery[] } | undefined> {
-    const [event]: Array<{ id: string; fingerprint: string }> = await this.dataSource.query(
-      `SELECT id, fingerprint FROM events WHERE idempotency_key = $1`,
-      [idempotencyKey],
+  /**
+   * The event the account stored under an idempotency key, with the deliveries made for it, oldest
+   * destination first. Runs in ingest's tenant transaction (`manager`) when a repeated key stored nothing.
+   */
+  async findEvent(accountId: string, idempotencyKey: string, manager: EntityManager): Promise<{ fingerprint: string; deliveries: StoredDelivery[] } | undefined> {
+    const [event]: Array<{ id: string; fingerprint: string }> = await manager.query(
+      `SELECT id, fingerprint FROM events WHERE account_id = $1 AND idempotency_key = $2`,
+      [accountId, idempotencyKey],
     );
     if (!event) return undefined;
-    const rows: Array<DeliveryToDispatchRow & { status: DeliveryStatus; dispatched: boolean }> = await this.dataSource.query(
-      `SELECT d.event_id, d.canonical, d.target_event, d.status, d.dispatched_at IS NOT NULL AS dispatched, ${DISPATCH_DESTINATION_COLUMNS}
-         FROM deliveries d JOIN destinations t ON t.id = d.destination_id
-        WHERE d.source_event_id = $1
+    const rows: Array<DeliveryToDispatchRow & { status: DeliveryStatus; dispatched: boolean }> = await manager.query(
+      `SELECT d.event_id, d.account_id, d.canonical, d.target_event, d.status, d.dispatched_at IS NOT NULL AS dispatched, ${DISPATCH_DESTINATION_COLUMNS}
+         FROM deliveries d JOIN destinations t ON t.id = d.destination_id AND t.account_id = d.account_id
+        WHERE d.account_id = $1 AND d.source_event_id = $2
         ORDER BY t.created_at, t.id`,
-      [event.id],
+      [accountId, event.id],
     );
     return {
       fingerprint: event.fingerprint,
@@ -134,10 +151,14 @@ export class DeliveryRepository implements AttemptStore {
     };
   }
 
-  /** Deliveries stored longer than `olderThanSeconds` ago whose workflow was never started, oldest first. */
+  /**
+   * Deliveries stored longer than `olderThanSeconds` ago whose workflow was never started, oldest
+   * first. Cross-tenant on purpose: the sweeper is system work that dispatches every account's
+   * forgotten deliveries, so it runs as the table owner; each row carries its account into the dispatch.
+   */
   async findUndispatched(olderThanSeconds: number, limit: number): Promise<DeliveryToDispatch[]> {
     const rows: DeliveryToDispatchRow[] = await this.dataSource.query(
-      `SELECT d.event_id, d.canonical, d.target_event, ${DISPATCH_DESTINATION_COLUMNS}
+      `SELECT d.event_id, d.account_id, d.canonical, d.target_event, ${DISPATCH_DESTINATION_COLUMNS}
          FROM deliveries d JOIN destinations t ON t.id = d.destination_id
         WHERE d.dispatched_at IS NULL AND d.created_at < now() - make_interval(secs => $1)
         ORDER BY d.created_at
@@ -147,30 +168,39 @@ export class DeliveryRepository implements AttemptStore {
     return rows.map(toDeliveryToDispatch);
   }
 
-  /** Records that these deliveries' workflows were started (first mark wins). */
+  /**
+   * Records that these deliveries' workflows were started (first mark wins). Cross-tenant on
+   * purpose: one group-commit UPDATE marks what the concurrent ingests of every account started
+   * (DeliveryDispatcher), and the sweeper's starts too; event_ids come only from rows already stored.
+   */
   async markDispatched(eventIds: string[]): Promise<void> {
     await this.dataSource.query(`UPDATE deliveries SET dispatched_at = now() WHERE event_id = ANY($1) AND dispatched_at IS NULL`, [eventIds]);
   }
 
-  async findState(eventId: string): Promise<DeliveryState | undefined> {
+  /** The account's delivery as a cancel or retry decides on it; undefined when the account has none with this id. */
+  async findState(accountId: string, eventId: string): Promise<DeliveryState | undefined> {
     const [row]: Array<{ event_id: string; status: DeliveryStatus; canonical: CanonicalEvent; target_event: string; workflow_id: string }> =
-      await this.dataSource.query(`SELECT event_id, status, canonical, target_event, workflow_id FROM deliveries WHERE event_id = $1`, [eventId]);
+      await this.tenant.run(accountId, (manager) =>
+        manager.query(`SELECT event_id, status, canonical, target_event, workflow_id FROM deliveries WHERE account_id = $1 AND event_id = $2`, [accountId, eventId]),
+      );
     return row && { eventId: row.event_id, status: row.status, canonical: row.canonical, targetEvent: row.target_event, workflowId: row.workflow_id };
   }
 
   /**
-   * Moves a failed or cancelled delivery back to `pending` for a new run; returns the status it had,
-   * or undefined when it could not be retried. The conditional update lets exactly one
-   * of several concurrent retries through.
+   * Moves the account's failed or cancelled delivery back to `pending` for a new run; returns the
+   * status it had, or undefined when it could not be retried. The conditional update lets exactly
+   * one of several concurrent retries through.
    */
-  async claimForRetry(eventId: string): Promise<DeliveryStatus | undefined> {
+  async claimForRetry(accountId: string, eventId: string): Promise<DeliveryStatus | undefined> {
     // TypeORM answers an UPDATE … RETURNING with [rows, affected count].
-    const [rows]: [Array<{ previous: DeliveryStatus }>, number] = await this.dataSource.query(
-      `UPDATE deliveries d SET status = 'pending', completed_at = NULL, updated_at = now()
-         FROM deliveries prior
-        WHERE d.event_id = $1 AND prior.event_id = d.event_id AND d.status = ANY($2)
-       RETURNING prior.status AS previous`,
-      [eventId, allowedPredecessors('pending')],
+    const [rows]: [Array<{ previous: DeliveryStatus }>, number] = await this.tenant.run(accountId, (manager) =>
+      manager.query(
+        `UPDATE deliveries d SET status = 'pending', completed_at = NULL, updated_at = now()
+           FROM deliveries prior
+          WHERE d.account_id = $1 AND d.event_id = $2 AND prior.event_id = d.event_id AND d.status = ANY($3)
+         RETURNING prior.status AS previous`,
+        [accountId, eventId, allowedPredecessors('pending')],
+      ),
     );
     return rows[0]?.previous;
   }
@@ -179,66 +209,75 @@ export class DeliveryRepository implements AttemptStore {
    * Undoes a claim whose run could not be started: back to the status it had, unless something moved
    * it on. Not a transition of its own: it takes back the claim's `pending`, so only a `pending` row changes.
    */
-  async releaseRetryClaim(eventId: string, previous: DeliveryStatus): Promise<void> {
-    await this.dataSource.query(`UPDATE deliveries SET status = $2 WHERE event_id = $1 AND status = 'pending'`, [eventId, previous]);
+  async releaseRetryClaim(accountId: string, eventId: string, previous: DeliveryStatus): Promise<void> {
+    await this.tenant.run(accountId, (manager) =>
+      manager.query(`UPDATE deliveries SET status = $3 WHERE account_id = $1 AND event_id = $2 AND status = 'pending'`, [accountId, eventId, previous]),
+    );
   }
 
-  /** The delivery with its destination's plan, or undefined when it or its destination no longer exists. */
-  async findToDispatch(eventId: string): Promise<DeliveryToDispatch | undefined> {
-    const [row]: DeliveryToDispatchRow[] = await this.dataSource.query(
-      `SELECT d.event_id, d.canonical, d.target_event, ${DISPATCH_DESTINATION_COLUMNS}
-         FROM deliveries d JOIN destinations t ON t.id = d.destination_id
-        WHERE d.event_id = $1 AND t.deleted_at IS NULL`,
-      [eventId],
+  /** The account's delivery with its destination's plan, or undefined when it or its destination no longer exists. */
+  async findToDispatch(accountId: string, eventId: string): Promise<DeliveryToDispatch | undefined> {
+    const [row]: DeliveryToDispatchRow[] = await this.tenant.run(accountId, (manager) =>
+      manager.query(
+        `SELECT d.event_id, d.account_id, d.canonical, d.target_event, ${DISPATCH_DESTINATION_COLUMNS}
+           FROM deliveries d JOIN destinations t ON t.id = d.destination_id AND t.account_id = d.account_id
+          WHERE d.account_id = $1 AND d.event_id = $2 AND t.deleted_at IS NULL`,
+        [accountId, eventId],
+      ),
     );
     return row && toDeliveryToDispatch(row);
   }
 
   /**
-   * Newest first, one keyset page of `limit` after `cursor`. created_at is read as PostgreSQL's
-   * own text for the cursor: a JavaScript Date would drop the microseconds and repeat rows.
+   * The account's deliveries, newest first, one keyset page of `limit` after `cursor`. created_at is
+   * read as PostgreSQL's own text for the cursor: a JavaScript Date would drop the microseconds and repeat rows.
    */
-  async page(filter: DeliveryFilter, cursor: DeliveryCursor | undefined, limit: number): Promise<DeliveryPage> {
-    const builder = this.dataSource.manager
-      .createQueryBuilder(Delivery, 'd')
-      .addSelect('d.created_at::text', 'cursor_created_at')
-      .orderBy('d.created_at', 'DESC')
-      .addOrderBy('d.event_id', 'DESC')
-      .limit(limit + 1);
-    if (filter.destinationId) builder.andWhere('d.destination_id = :destinationId', { destinationId: filter.destinationId });
-    if (filter.status) builder.andWhere('d.status = :status', { status: filter.status });
-    if (filter.canonical) builder.andWhere('d.canonical = :canonical', { canonical: filter.canonical });
-    if (filter.createdAfter) builder.andWhere('d.created_at >= :after', { after: filter.createdAfter });
-    if (filter.createdBefore) builder.andWhere('d.created_at < :before', { before: filter.createdBefore });
-    if (cursor) {
-      builder.andWhere('(d.created_at, d.event_id) < (:cursorCreatedAt::timestamptz, :cursorEventId)', {
-        cursorCreatedAt: cursor.createdAt,
-        cursorEventId: cursor.eventId,
-      });
-    }
-    const { entities, raw } = await builder.getRawAndEntities<{ cursor_created_at: string }>();
-    const deliveries = entities.slice(0, limit);
-    const last = deliveries.at(-1);
-    const lastRaw = raw[deliveries.length - 1];
-    return {
-      deliveries,
-      next: entities.length > limit && last && lastRaw ? { createdAt: lastRaw.cursor_created_at, eventId: last.eventId } : undefined,
-    };
+  page(accountId: string, filter: DeliveryFilter, cursor: DeliveryCursor | undefined, limit: number): Promise<DeliveryPage> {
+    return this.tenant.run(accountId, async (manager) => {
+      const builder = manager
+        .createQueryBuilder(Delivery, 'd')
+        .addSelect('d.created_at::text', 'cursor_created_at')
+        .where('d.account_id = :accountId', { accountId })
+        .orderBy('d.created_at', 'DESC')
+        .addOrderBy('d.event_id', 'DESC')
+        .limit(limit + 1);
+      if (filter.destinationId) builder.andWhere('d.destination_id = :destinationId', { destinationId: filter.destinationId });
+      if (filter.status) builder.andWhere('d.status = :status', { status: filter.status });
+      if (filter.canonical) builder.andWhere('d.canonical = :canonical', { canonical: filter.canonical });
+      if (filter.createdAfter) builder.andWhere('d.created_at >= :after', { after: filter.createdAfter });
+      if (filter.createdBefore) builder.andWhere('d.created_at < :before', { before: filter.createdBefore });
+      if (cursor) {
+        builder.andWhere('(d.created_at, d.event_id) < (:cursorCreatedAt::timestamptz, :cursorEventId)', {
+          cursorCreatedAt: cursor.createdAt,
+          cursorEventId: cursor.eventId,
+        });
+      }
+      const { entities, raw } = await builder.getRawAndEntities<{ cursor_created_at: string }>();
+      const deliveries = entities.slice(0, limit);
+      const last = deliveries.at(-1);
+      const lastRaw = raw[deliveries.length - 1];
+      return {
+        deliveries,
+        next: entities.length > limit && last && lastRaw ? { createdAt: lastRaw.cursor_created_at, eventId: last.eventId } : undefined,
+      };
+    });
   }
 
   /** The delivery and its destination as one attempt sends it, secrets included: only the worker calls this. */
   async loadTarget(eventId: string): Promise<DeliveryTarget | undefined> {
     const [row]: TargetRow[] = await this.dataSource.query(
-      `SELECT d.event_id, d.body, d.status,
+      `SELECT d.event_id, d.body, d.status, d.account_id, a.enabled AS account_enabled,
               t.url, t.method, t.headers, t.signing_secret, t.enabled, t.deleted_at,
               CASE WHEN t.previous_signing_secret_expires_at > now() THEN t.previous_signing_secret END AS previous_signing_secret
-         FROM deliveries d JOIN destinations t ON t.id = d.destination_id
+         FROM deliveries d JOIN destinations t ON t.id = d.destination_id JOIN accounts a ON a.id = d.account_id
         WHERE d.event_id = $1`,
       [eventId],
     );
     if (!row) return undefined;
     return {
       eventId: row.event_id,
+      accountId: row.account_id,
+      accountEnabled: row.account_enabled,
       body: row.body,
       status: row.status,
       destination: {
@@ -266,8 +305,8 @@ export class DeliveryRepository implements AttemptStore {
     const [row]: Array<{ took: boolean }> = await this.dataSource.query(
       `WITH inserted AS (
          INSERT INTO delivery_attempts
-           (event_id, workflow_run_id, attempt, started_at, duration_ms, status_code, error, response_body)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           (account_id, event_id, workflow_run_id, attempt, started_at, duration_ms, status_code, error, response_body)
+         SELECT d.account_id, $1, $2, $3, $4, $5, $6, $7, $8 FROM deliveries d WHERE d.event_id = $1
          ON CONFLICT (event_id, workflow_run_id, attempt) DO NOTHING
          RETURNING 1
        ), moved AS (
@@ -322,27 +361,38 @@ export class DeliveryRepository implements AttemptStore {
     return isDatabaseUnavailableError(error);
   }
 
-  /** The delivery and every attempt of every run, in the order they started. */
-  async findWithAttempts(eventId: string): Promise<{ delivery: Delivery; attempts: DeliveryAttempt[] } | undefined> {
-    const delivery = await this.dataSource.manager.findOneBy(Delivery, { eventId });
-    if (!delivery) return undefined;
-    const attempts = await this.dataSource.manager.find(DeliveryAttempt, { where: { eventId }, order: { startedAt: 'ASC', attempt: 'ASC' } });
-    return { delivery, attempts };
+  /** The account's delivery and every attempt of every run, in the order they started; undefined when the account has none with this id. */
+  findWithAttempts(accountId: string, eventId: string): Promise<{ delivery: Delivery; attempts: DeliveryAttempt[] } | undefined> {
+    return this.tenant.run(accountId, async (manager) => {
+      const delivery = await manager.findOneBy(Delivery, { accountId, eventId });
+      if (!delivery) return undefined;
+      const attempts = await manager.find(DeliveryAttempt, { where: { accountId, eventId }, order: { startedAt: 'ASC', attempt: 'ASC' } });
+      return { delivery, attempts };
+    });
   }
 }
 
 interface DeliveryToDispatchRow extends DispatchDestinationRow {
   event_id: string;
+  account_id: string;
   canonical: CanonicalEvent;
   target_event: string;
 }
 
 function toDeliveryToDispatch(row: DeliveryToDispatchRow): DeliveryToDispatch {
-  return { eventId: row.event_id, canonical: row.canonical, targetEvent: row.target_event, destination: toDispatchDestination(row) };
+  return {
+    eventId: row.event_id,
+    accountId: row.account_id,
+    canonical: row.canonical,
+    targetEvent: row.target_event,
+    destination: toDispatchDestination(row),
+  };
 }
 
 interface TargetRow {
   event_id: string;
+  account_id: string;
+  account_enabled: boolean;
   body: string;
   status: DeliveryStatus;
   url: string;

@@ -31,6 +31,10 @@ export class Destination {
   @PrimaryGeneratedColumn('uuid')
   id: string;
 
+  /** The account the destination belongs to; only that account's events reach it. */
+  @Column({ name: 'account_id', type: 'text' })
+  accountId: string;
+
   @Column({ type: 'text' })
   name: string;
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
 import type { CanonicalEvent } from '../common/canonical-event.js';
+import { TenantDatabase } from '../database/tenant-database.js';
 import { clickContextFromRow, type ClickContext, type ClickRow } from '../events/webhook-body.js';
 import { Destination, ERASED_SIGNING_SECRET, type RetryPolicyOverrides } from './destination.entity.js';
 
@@ -34,7 +34,7 @@ export interface MatchedDestination extends DispatchDestination {
   targetEvent: string;
 }
 
-/** The fields a destination is created with; everything else is set by the database. */
+/** The fields a destination is created with; the account is the repository's to set, everything else the database's. */
 export type NewDestination = Pick<
   Destination,
   'name' | 'url' | 'method' | 'headers' | 'eventMap' | 'enabled' | 'timeoutMs' | 'retryPolicy' | 'signingSecret'
@@ -45,43 +45,65 @@ export type DestinationChanges = Partial<
   Pick<Destination, 'name' | 'url' | 'method' | 'headers' | 'eventMap' | 'enabled' | 'timeoutMs' | 'retryPolicy'>
 >;
 
-/** Held while a create counts the live destinations, so concurrent creates cannot overshoot the cap. */
-const CREATE_LOCK_KEY = 'destinations: create';
+/**
+ * With the account id, the key of the advisory lock a create holds while it counts the account's
+ * live destinations: concurrent creates in one account cannot overshoot its cap, and creates in
+ * different accounts do not wait for each other.
+ */
+const CREATE_LOCK_NAMESPACE = 'destinations: create';
 
-/** Every statement on the `destinations` table. */
+/** What ingest reads before it writes: the click of the uid and the destinations the event reaches. */
+export interface EventMatch {
+  click: ClickContext | undefined;
+  /** At most the fan-out limit, oldest first. */
+  destinations: MatchedDestination[];
+  /** True when more destinations match than the limit lets one event reach. */
+  beyondLimit: boolean;
+}
+
+/**
+ * Every statement on the `destinations` table. Each takes the account first, filters by it and runs
+ * through TenantDatabase, whose row-level security hides every other account's rows should a
+ * filter be missing: another account's destination is not found, exactly like one that does not exist.
+ */
 @Injectable()
 export class DestinationRepository {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly tenant: TenantDatabase) {}
 
   /**
-   * Inserts the destination unless `limit` live ones exist already (then returns undefined).
-   * The count and the insert run under one advisory lock, so concurrent creates cannot both pass.
+   * Inserts the destination into the account unless `limit` live ones exist there already (then
+   * returns undefined). The count and the insert run under one advisory lock of the account, so
+   * concurrent creates cannot both pass.
    */
-  async createWithin(limit: number, fields: NewDestination): Promise<Destination | undefined> {
-    return this.dataSource.transaction(async (manager) => {
-      await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [CREATE_LOCK_KEY]);
+  createWithin(accountId: string, limit: number, fields: NewDestination): Promise<Destination | undefined> {
+    return this.tenant.run(accountId, async (manager) => {
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))`, [CREATE_LOCK_NAMESPACE, accountId]);
       // Soft-deleted rows are not counted: the cap bounds what can receive deliveries.
-      if ((await manager.count(Destination)) >= limit) return undefined;
-      return manager.save(manager.create(Destination, fields));
+      if ((await manager.countBy(Destination, { accountId })) >= limit) return undefined;
+      return manager.save(manager.create(Destination, { ...fields, accountId }));
     });
   }
 
-  findLive(id: string): Promise<Destination | null> {
-    return this.dataSource.manager.findOneBy(Destination, { id });
+  findLive(accountId: string, id: string): Promise<Destination | null> {
+    return this.tenant.run(accountId, (manager) => manager.findOneBy(Destination, { accountId, id }));
   }
 
-  listLive(): Promise<Destination[]> {
-    return this.dataSource.manager.find(Destination, { order: { createdAt: 'ASC', id: 'ASC' } });
+  listLive(accountId: string): Promise<Destination[]> {
+    return this.tenant.run(accountId, (manager) => manager.find(Destination, { where: { accountId }, order: { createdAt: 'ASC', id: 'ASC' } }));
   }
 
   /**
    * Reads the live row locked, lets `change` decide what to set from it, and saves that, all in one
    * transaction: a concurrent delete waits, so it never erases secrets a change then writes back.
-   * Returns undefined when the destination does not exist (or was deleted).
+   * Returns undefined when the account has no such destination (or it was deleted).
    */
-  async changeLocked(id: string, change: (current: Destination) => DestinationChanges | Promise<DestinationChanges>): Promise<Destination | undefined> {
-    return this.dataSource.transaction(async (manager) => {
-      const current = await lockLive(manager, id);
+  changeLocked(
+    accountId: string,
+    id: string,
+    change: (current: Destination) => DestinationChanges | Promise<DestinationChanges>,
+  ): Promise<Destination | undefined> {
+    return this.tenant.run(accountId, async (manager) => {
+      const current = await lockLive(manager, accountId, id);
       if (!current) return undefined;
       manager.merge(Destination, current, await change(current));
       return manager.save(current);
@@ -89,9 +111,9 @@ export class DestinationRepository {
   }
 
   /** The current secret becomes the previous one until `previousExpiresAt`; undefined when absent. */
-  async rotateSigningSecret(id: string, newSecret: string, previousExpiresAt: Date): Promise<Destination | undefined> {
-    return this.dataSource.transaction(async (manager) => {
-      const current = await lockLive(manager, id);
+  rotateSigningSecret(accountId: string, id: string, newSecret: string, previousExpiresAt: Date): Promise<Destination | undefined> {
+    return this.tenant.run(accountId, async (manager) => {
+      const current = await lockLive(manager, accountId, id);
       if (!current) return undefined;
       current.previousSigningSecret = current.signingSecret;
       current.previousSigningSecretExpiresAt = previousExpiresAt;
@@ -104,43 +126,49 @@ export class DestinationRepository {
    * Soft delete that erases what only sending needed (header values, signing secrets) in the same
    * statement, so the row is never deleted yet still holding them. False when nothing was live.
    */
-  async softDeleteErasingSecrets(id: string): Promise<boolean> {
-    const [, affected]: [unknown[], number] = await this.dataSource.query(
-      `UPDATE destinations
-          SET deleted_at = now(), updated_at = now(), headers = '{}',
-              signing_secret = $2, previous_signing_secret = NULL, previous_signing_secret_expires_at = NULL
-        WHERE id = $1 AND deleted_at IS NULL`,
-      [id, ERASED_SIGNING_SECRET],
+  async softDeleteErasingSecrets(accountId: string, id: string): Promise<boolean> {
+    const [, affected]: [unknown[], number] = await this.tenant.run(accountId, (manager) =>
+      manager.query(
+        `UPDATE destinations
+            SET deleted_at = now(), updated_at = now(), headers = '{}',
+                signing_secret = $3, previous_signing_secret = NULL, previous_signing_secret_expires_at = NULL
+          WHERE account_id = $1 AND id = $2 AND deleted_at IS NULL`,
+        [accountId, id, ERASED_SIGNING_SECRET],
+      ),
     );
     return affected > 0;
   }
 
   /**
-   * The enabled destinations that map `canonical`, oldest first, and the click of `uid`, in one
-   * round trip: ingest reads both before it writes. The click is read here, not through the click
-   * repository, because joining it saves a statement on the hottest path (one row of NULLs when no
-   * destination matches, so the click still comes back).
+   * The account's enabled destinations that map `canonical`, oldest first and at most `limit` of
+   * them, and the account's click of `uid`, in one round trip: ingest reads both before it writes,
+   * in its tenant transaction (`manager`, of TenantDatabase.run for `accountId`). The click is read
+   * here, not through the click repository, because joining it saves a statement on the hottest
+   * path (one row of NULLs when no destination matches, so the click still comes back). One row
+   * past the limit is read to tell whether the limit cut any off.
    */
-  async matchEvent(canonical: CanonicalEvent, uid: string): Promise<{ click: ClickContext | undefined; destinations: MatchedDestination[] }> {
-    const rows: MatchQueryRow[] = await this.dataSource.query(
+  async matchEvent(accountId: string, canonical: CanonicalEvent, uid: string, limit: number, manager: EntityManager): Promise<EventMatch> {
+    const rows: MatchQueryRow[] = await manager.query(
       `SELECT c.uid AS click_uid, c.tg_id, c.fbclid, c.campaign_id, c.campaign_name, c.country,
               t.destination_id, t.destination_name, t.target_event, t.timeout_ms, t.retry_policy
          FROM (SELECT 1) AS one
-         LEFT JOIN clicks c ON c.uid = $2
+         LEFT JOIN clicks c ON c.account_id = $1 AND c.uid = $3
          LEFT JOIN LATERAL (
-           SELECT ${DISPATCH_DESTINATION_COLUMNS}, t.event_map ->> $1 AS target_event, t.created_at
+           SELECT ${DISPATCH_DESTINATION_COLUMNS}, t.event_map ->> $2 AS target_event, t.created_at
              FROM destinations t
-            WHERE t.enabled AND t.deleted_at IS NULL AND t.event_map ? $1
+            WHERE t.account_id = $1 AND t.enabled AND t.deleted_at IS NULL AND t.event_map ? $2
+            ORDER BY t.created_at, t.id
+            LIMIT $4
          ) t ON true
         ORDER BY t.created_at, t.destination_id`,
-      [canonical, uid],
+      [accountId, canonical, uid, limit + 1],
     );
     const first = rows[0];
     const click = first?.click_uid ? clickContextFromRow({ ...first, uid: first.click_uid }) : undefined;
     const destinations = rows
       .filter((row): row is MatchQueryRow & MatchedDestinationRow => row.destination_id !== null)
       .map((row) => ({ ...toDispatchDestination(row), targetEvent: row.target_event }));
-    return { click, destinations };
+    return { click, destinations: destinations.slice(0, limit), beyondLimit: destinations.length > limit };
   }
 }
 
@@ -151,7 +179,7 @@ interface MatchedDestinationRow extends DispatchDestinationRow {
   target_event: string;
 }
 
-/** The live row, locked until the transaction ends so a concurrent delete waits for it. */
-function lockLive(manager: EntityManager, id: string): Promise<Destination | null> {
-  return manager.findOne(Destination, { where: { id }, lock: { mode: 'pessimistic_write' } });
+/** The account's live row, locked until the transaction ends so a concurrent delete waits for it. */
+function lockLive(manager: EntityManager, accountId: string, id: string): Promise<Destination | null> {
+  return manager.findOne(Destination, { where: { accountId, id }, lock: { mode: 'pessimistic_write' } });
 }

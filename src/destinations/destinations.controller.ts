@@ -1,7 +1,8 @@
 import { BadRequestException, Body, HttpStatus, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.js';
-import { Authenticated } from '../common/route-access.decorator.js';
+import { ACCOUNT_ID_PARAM, Authenticated } from '../common/route-access.decorator.js';
+import { TenantAccount, type TenantAccountContext } from '../common/tenant-account.js';
 import { CreateDestinationDto, UpdateDestinationDto } from './dto/destination-request.dto.js';
 import { CreatedDestinationResponseDto, DestinationResponseDto, RotatedSecretResponseDto } from './dto/destination-response.dto.js';
 import { DestinationsService } from './destinations.service.js';
@@ -10,40 +11,41 @@ const uuid = new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException
 
 @ApiTags('destinations')
 @Authenticated()
-@Controller('v1/destinations')
+@Controller('v1/accounts/:account_id/destinations')
+@ApiParam({ name: ACCOUNT_ID_PARAM, description: "the account, by the caller's own id ([A-Za-z0-9._:-], 1-64 characters)", example: 'acme-media' })
 @ApiErrors(HttpStatus.NOT_FOUND, HttpStatus.CONFLICT, HttpStatus.PAYLOAD_TOO_LARGE)
 export class DestinationsController {
   constructor(private readonly destinations: DestinationsService) {}
 
   @Post()
-  create(@Body() dto: CreateDestinationDto): Promise<CreatedDestinationResponseDto> {
-    return this.destinations.create(dto);
+  create(@TenantAccount() account: TenantAccountContext, @Body() dto: CreateDestinationDto): Promise<CreatedDestinationResponseDto> {
+    return this.destinations.create(account, dto);
   }
 
   @Get()
-  list(): Promise<DestinationResponseDto[]> {
-    return this.destinations.list();
+  list(@TenantAccount() account: TenantAccountContext): Promise<DestinationResponseDto[]> {
+    return this.destinations.list(account.id);
   }
 
   @Get(':id')
-  get(@Param('id', uuid) id: string): Promise<DestinationResponseDto> {
-    return this.destinations.get(id);
+  get(@TenantAccount() account: TenantAccountContext, @Param('id', uuid) id: string): Promise<DestinationResponseDto> {
+    return this.destinations.get(account.id, id);
   }
 
   @Patch(':id')
-  update(@Param('id', uuid) id: string, @Body() dto: UpdateDestinationDto): Promise<DestinationResponseDto> {
-    return this.destinations.update(id, dto);
+  update(@TenantAccount() account: TenantAccountContext, @Param('id', uuid) id: string, @Body() dto: UpdateDestinationDto): Promise<DestinationResponseDto> {
+    return this.destinations.update(account.id, id, dto);
   }
 
   @Delete(':id')
   @HttpCode(204)
-  remove(@Param('id', uuid) id: string): Promise<void> {
-    return this.destinations.remove(id);
+  remove(@TenantAccount() account: TenantAccountContext, @Param('id', uuid) id: string): Promise<void> {
+    return this.destinations.remove(account.id, id);
   }
 
   @Post(':id/rotate-secret')
   @HttpCode(200)
-  rotateSecret(@Param('id', uuid) id: string): Promise<RotatedSecretResponseDto> {
-    return this.destinations.rotateSecret(id);
+  rotateSecret(@TenantAccount() account: TenantAccountContext, @Param('id', uuid) id: string): Promise<RotatedSecretResponseDto> {
+    return this.destinations.rotateSecret(account.id, id);
   }
 }

@@ -1,8 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import type { TenantAccountContext } from '../common/tenant-account.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DestinationUrlPolicy, UrlPolicyError } from '../url-policy/destination-url-policy.js';
 import type { Destination, RetryPolicyOverrides } from './destination.entity.js';
+import { destinationLimitOf } from './destination-limit.js';
 import { DestinationError, DestinationErrorCode } from './destination.errors.js';
 import { DestinationRepository } from './destination.repository.js';
 import type { CreateDestinationDto, UpdateDestinationDto } from './dto/destination-request.dto.js';
@@ -20,11 +22,15 @@ export class DestinationsService {
     private readonly urlPolicy: DestinationUrlPolicy,
   ) {}
 
-  async create(dto: CreateDestinationDto): Promise<CreatedDestinationResponseDto> {
+  /**
+   * Creates a destination in the account, up to the account's destination limit: its own
+   * `max_destinations`, else MAX_DESTINATIONS, counted among the account's live destinations.
+   */
+  async create(account: TenantAccountContext, dto: CreateDestinationDto): Promise<CreatedDestinationResponseDto> {
     const retryPolicy = this.checkRetryPolicy(dto.retry_policy ?? {});
     await this.checkUrl(dto.url);
-    const { maxDestinations } = this.config.limits;
-    const saved = await this.destinations.createWithin(maxDestinations, {
+    const maxDestinations = destinationLimitOf(account, this.config);
+    const saved = await this.destinations.createWithin(account.id, maxDestinations, {
       name: dto.name,
       url: dto.url,
       method: dto.method ?? 'POST',
@@ -38,7 +44,7 @@ export class DestinationsService {
     if (!saved) {
       throw new DestinationError(
         DestinationErrorCode.LimitReached,
-        `destination limit reached: at most ${maxDestinations} destinations may exist at once; delete one before creating another`,
+        `destination limit reached: at most ${maxDestinations} destinations may exist at once in this account; delete one before creating another`,
       );
     }
     return { ...this.toResponse(saved), signing_secret: saved.signingSecret };
@@ -48,20 +54,20 @@ export class DestinationsService {
    * Issues a new signing secret. Until the grace period ends, requests carry signatures with both
    * the new and the previous secret, so the receiver can switch without rejecting anything.
    */
-  async rotateSecret(id: string): Promise<RotatedSecretResponseDto> {
+  async rotateSecret(accountId: string, id: string): Promise<RotatedSecretResponseDto> {
     const expiresAt = new Date(Date.now() + this.config.signingSecretGracePeriodMs);
-    const rotated = await this.destinations.rotateSigningSecret(id, newSigningSecret(), expiresAt);
+    const rotated = await this.destinations.rotateSigningSecret(accountId, id, newSigningSecret(), expiresAt);
     if (!rotated) throw notFound(id);
     return { id, signing_secret: rotated.signingSecret, previous_secret_expires_at: expiresAt.toISOString() };
   }
 
-  async list(): Promise<DestinationResponseDto[]> {
-    const all = await this.destinations.listLive();
+  async list(accountId: string): Promise<DestinationResponseDto[]> {
+    const all = await this.destinations.listLive(accountId);
     return all.map((destination) => this.toResponse(destination));
   }
 
-  async get(id: string): Promise<DestinationResponseDto> {
-    return this.toResponse(await this.findOrFail(id));
+  async get(accountId: string, id: string): Promise<DestinationResponseDto> {
+    return this.toResponse(await this.findOrFail(accountId, id));
   }
 
   /**
@@ -69,12 +75,12 @@ export class DestinationsService {
    * headers unless the same request gives headers again: they were meant for the old receiver,
    * and an `Authorization` value must not follow the url to a server the editor chose.
    */
-  async update(id: string, dto: UpdateDestinationDto): Promise<DestinationResponseDto> {
-    await this.findOrFail(id);
+  async update(accountId: string, id: string, dto: UpdateDestinationDto): Promise<DestinationResponseDto> {
+    await this.findOrFail(accountId, id);
     const retryPolicy = dto.retry_policy === undefined ? undefined : this.checkRetryPolicy(dto.retry_policy);
     const url = dto.url === undefined ? undefined : await this.checkUrl(dto.url);
     // The DNS check above runs before the row is locked; the locked read decides.
-    const saved = await this.destinations.changeLocked(id, (current) => {
+    const saved = await this.destinations.changeLocked(accountId, id, (current) => {
       const movesOrigin = url !== undefined && url.origin !== new URL(current.url).origin;
       return {
         name: dto.name,
@@ -98,12 +104,12 @@ export class DestinationsService {
    * a PATCH or rotation in flight holds the row lock and is cleared right after it commits.
    * Attempts still scheduled for the destination fail as `destination is deleted`.
    */
-  async remove(id: string): Promise<void> {
-    if (!(await this.destinations.softDeleteErasingSecrets(id))) throw notFound(id);
+  async remove(accountId: string, id: string): Promise<void> {
+    if (!(await this.destinations.softDeleteErasingSecrets(accountId, id))) throw notFound(id);
   }
 
-  private async findOrFail(id: string): Promise<Destination> {
-    const destination = await this.destinations.findLive(id);
+  private async findOrFail(accountId: string, id: string): Promise<Destination> {
+    const destination = await this.destinations.findLive(accountId, id);
     if (!destination) throw notFound(id);
     return destination;
   }
@@ -165,6 +171,7 @@ export class DestinationsService {
   }
 }
 
+/** The same answer for another account's destination as for one that never existed. */
 function notFound(id: string): DestinationError {
   return new DestinationError(DestinationErrorCode.NotFound, `destination ${id} not found`);
 }

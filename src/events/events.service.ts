@@ -1,9 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import type { TenantAccountContext } from '../common/tenant-account.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { TenantDatabase } from '../database/tenant-database.js';
 import { DeliveryDispatcher, deliveryWorkflowId, toDeliveryDispatch, type DeliveryDispatch } from '../deliveries/delivery-dispatcher.js';
 import type { DeliveryStatus } from '../deliveries/delivery-status.js';
 import { DeliveryRepository, type NewEvent } from '../deliveries/delivery.repository.js';
+import { destinationLimitOf } from '../destinations/destination-limit.js';
 import { DestinationRepository } from '../destinations/destination.repository.js';
 import type { IngestEventDto, IngestEventResponseDto } from './dto/event.dto.js';
 import { EventError, EventErrorCode } from './event.errors.js';
@@ -19,19 +23,22 @@ interface PlannedDelivery {
 
 @Injectable()
 export class EventsService {
+  private readonly logger = new Logger(EventsService.name);
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly tenant: TenantDatabase,
     private readonly destinations: DestinationRepository,
     private readonly deliveries: DeliveryRepository,
     private readonly dispatcher: DeliveryDispatcher,
   ) {}
 
   /**
-   * Stores the event and one delivery per matched destination atomically, then starts
-   * their workflows. The answer is 202 only once every workflow start was accepted; otherwise the
-   * stored rows wait for the producer's retry with the same id (or the dispatch sweeper).
+   * Stores the account's event and one delivery per matched destination of the account atomically,
+   * then starts their workflows. The answer is 202 only once every workflow start was accepted;
+   * otherwise the stored rows wait for the producer's retry with the same id (or the dispatch sweeper).
    */
-  async ingest(dto: IngestEventDto, idempotencyKeyHeader: string | undefined): Promise<IngestEventResponseDto> {
+  async ingest(account: TenantAccountContext, dto: IngestEventDto, idempotencyKeyHeader: string | undefined): Promise<IngestEventResponseDto> {
     const idempotencyKey = this.idempotencyKey(dto.id, idempotencyKeyHeader);
     const data = this.eventData(dto);
     const fingerprint = createHash('sha256')
@@ -39,7 +46,7 @@ export class EventsService {
       .digest('hex');
     const occurredAtMs = dto.occurred_at_ms ?? Date.now();
 
-    const planned = await this.storeEvent({ idempotencyKey, fingerprint, canonical: dto.canonical, uid: dto.uid, occurredAtMs, data });
+    const planned = await this.storeEvent(account, { idempotencyKey, fingerprint, canonical: dto.canonical, uid: dto.uid, occurredAtMs, data });
     await this.dispatcher.dispatch(planned.filter((delivery) => !delivery.dispatched).map((delivery) => delivery.dispatch));
 
     return {
@@ -76,44 +83,57 @@ export class EventsService {
   }
 
   /**
-   * Two statements and no explicit transaction: one read (the click and the matching destinations
-   * together), then one write that stores the event and all its deliveries atomically. A repeated
-   * id stores nothing and is answered from what the first request stored.
+   * Two statements in one tenant transaction of the account: one read (the account's click and its
+   * matching destinations together), then one write that stores the event and all its deliveries.
+   * A repeated id stores nothing and is answered from what the first request stored. The fan-out is
+   * bounded by the account's destination limit.
    */
-  private async storeEvent(event: NewEvent): Promise<PlannedDelivery[]> {
-    const matched = await this.destinations.matchEvent(event.canonical, event.uid);
-    const click = matched.click ?? emptyClickContext(event.uid);
-    const planned = matched.destinations.map((destination) => {
-      const eventId = deliveryEventId(event.idempotencyKey, destination.id);
-      return {
-        delivery: {
-          eventId,
-          destinationId: destination.id,
-          targetEvent: destination.targetEvent,
-          workflowId: deliveryWorkflowId(eventId),
-          body: serializeWebhookBody({
-            targetEvent: destination.targetEvent,
-            canonical: event.canonical,
+  private storeEvent(account: TenantAccountContext, event: NewEvent): Promise<PlannedDelivery[]> {
+    const fanOutLimit = destinationLimitOf(account, this.config);
+    return this.tenant.run(account.id, async (manager) => {
+      const matched = await this.destinations.matchEvent(account.id, event.canonical, event.uid, fanOutLimit, manager);
+      if (matched.beyondLimit) {
+        this.logger.warn(`account ${account.id}: a ${event.canonical} event matches more than ${fanOutLimit} destinations; the oldest ${fanOutLimit} get it`);
+      }
+      const click = matched.click ?? emptyClickContext(event.uid);
+      const planned = matched.destinations.map((destination) => {
+        const eventId = deliveryEventId(account.id, event.idempotencyKey, destination.id);
+        return {
+          delivery: {
             eventId,
-            occurredAtMs: event.occurredAtMs,
-            click,
-            data: event.data,
-          }),
-        },
-        dispatch: toDeliveryDispatch({ eventId, canonical: event.canonical, targetEvent: destination.targetEvent }, destination, this.config.delivery),
-      };
+            destinationId: destination.id,
+            targetEvent: destination.targetEvent,
+            workflowId: deliveryWorkflowId(eventId),
+            body: serializeWebhookBody({
+              targetEvent: destination.targetEvent,
+              canonical: event.canonical,
+              eventId,
+              occurredAtMs: event.occurredAtMs,
+              click,
+              data: event.data,
+            }),
+          },
+          dispatch: toDeliveryDispatch(
+            { eventId, accountId: account.id, canonical: event.canonical, targetEvent: destination.targetEvent },
+            destination,
+            this.config.delivery,
+          ),
+        };
+      });
+      const inserted = await this.deliveries.insertEventWithDeliveries(
+        account.id,
+        event,
+        planned.map((p) => p.delivery),
+        manager,
+      );
+      if (!inserted) return this.existingDeliveries(account.id, event.idempotencyKey, event.fingerprint, manager);
+      return planned.map(({ dispatch }): PlannedDelivery => ({ status: 'pending', dispatched: false, dispatch }));
     });
-    const inserted = await this.deliveries.insertEventWithDeliveries(
-      event,
-      planned.map((p) => p.delivery),
-    );
-    if (!inserted) return this.existingDeliveries(event.idempotencyKey, event.fingerprint);
-    return planned.map(({ dispatch }) => ({ status: 'pending', dispatched: false, dispatch }));
   }
 
   /** A repeated id: answer with the deliveries made the first time, dispatching any still waiting. */
-  private async existingDeliveries(idempotencyKey: string, fingerprint: string): Promise<PlannedDelivery[]> {
-    const existing = await this.deliveries.findEvent(idempotencyKey);
+  private async existingDeliveries(accountId: string, idempotencyKey: string, fingerprint: string, manager: EntityManager): Promise<PlannedDelivery[]> {
+    const existing = await this.deliveries.findEvent(accountId, idempotencyKey, manager);
     if (!existing) throw new Error(`event ${idempotencyKey} vanished during ingest`);
     if (existing.fingerprint !== fingerprint) {
       throw new EventError(EventErrorCode.IdempotencyKeyReused, `id ${idempotencyKey} was already used for a different event`);

@@ -1,18 +1,27 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { deliveryEventId } from './event-id.js';
 import { emptyClickContext, serializeWebhookBody } from './webhook-body.js';
 
 describe('deliveryEventId', () => {
-  it('is the same for the same event and destination', () => {
-    expect(deliveryEventId('evt-42', 'd1')).toBe(deliveryEventId('evt-42', 'd1'));
+  it('is the same for the same account, event and destination', () => {
+    expect(deliveryEventId('acme', 'evt-42', 'd1')).toBe(deliveryEventId('acme', 'evt-42', 'd1'));
   });
 
   it('differs between destinations of one event', () => {
-    expect(deliveryEventId('evt-42', 'd1')).not.toBe(deliveryEventId('evt-42', 'd2'));
+    expect(deliveryEventId('acme', 'evt-42', 'd1')).not.toBe(deliveryEventId('acme', 'evt-42', 'd2'));
+  });
+
+  it('differs between two accounts that send the same event id to the same destination id', () => {
+    expect(deliveryEventId('acme', 'evt-42', 'd1')).not.toBe(deliveryEventId('globex', 'evt-42', 'd1'));
+  });
+
+  it('is the first 32 hex digits of SHA-256 over account, event id and destination, newline-separated', () => {
+    expect(deliveryEventId('acme', 'evt-42', 'd1')).toBe(createHash('sha256').update('acme\nevt-42\nd1').digest('hex').slice(0, 32));
   });
 
   it('is 32 lowercase hex characters', () => {
-    expect(deliveryEventId('evt-42', 'd1')).toMatch(/^[0-9a-f]{32}$/);
+    expect(deliveryEventId('acme', 'evt-42', 'd1')).toMatch(/^[0-9a-f]{32}$/);
   });
 });
 

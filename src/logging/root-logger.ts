@@ -16,7 +16,23 @@ export const rootLogger: Logger = pino(
     level: 'info',
     base: { service: 'xtracker-webhooks' },
     redact: {
-      paths: ['req.headers.authorization', 'req.headers["idempotency-key"]', 'headers', '*.headers', 'signing_secret', '*.signing_secret', 'signingSecret', '*.signingSecret'],
+      paths: [
+        'req.headers.authorization',
+        'req.headers["idempotency-key"]',
+        'headers',
+        '*.headers',
+        'signing_secret',
+        '*.signing_secret',
+        'signingSecret',
+        '*.signingSecret',
+        // A TypeORM QueryFailedError logged whole (the Temporal SDK logs an activity's failure with its
+        // error object) carries the statement's parameters and PostgreSQL's detail, which quotes row values.
+        'parameters',
+        '*.parameters',
+        'detail',
+        '*.detail',
+        '*.driverError',
+      ],
       censor: '[redacted]',
     },
   },

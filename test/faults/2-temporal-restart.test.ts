@@ -58,7 +58,7 @@ describe('2. Temporal dev server stopped and restarted on the same database file
     for (const { event, response } of duringOutage) {
       if (response.status === 202) continue;
       const retried = await eventually(async () => {
-        const answer = await api.request('POST', '/v1/events', event);
+        const answer = await api.request('POST', stack.tenant('/events'), event);
         return answer.status === 202 ? answer : undefined;
       }, 60_000, `event ${String(event.id)} acknowledged after the restart`);
       resent.push({ event, response: retried });

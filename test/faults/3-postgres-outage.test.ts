@@ -81,7 +81,7 @@ describe('3. PostgreSQL unavailable', () => {
     for (const { event, response } of answers) {
       if (response.status === 202) continue;
       const retried = await eventually(async () => {
-        const answer = await api.request('POST', '/v1/events', event);
+        const answer = await api.request('POST', stack.tenant('/events'), event);
         return answer.status === 202 ? answer : undefined;
       }, 60_000, `event ${String(event.id)} acknowledged after the outage`);
       resent.push({ event, response: retried });

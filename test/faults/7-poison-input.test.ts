@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AuditingProxy, databaseFingerprint } from './support/db-fingerprint.js';
-import { depositEvent, FaultStack, type ApiProcess } from './support/fault-stack.js';
+import { depositEvent, FAULT_ACCOUNT, FaultStack, type ApiProcess } from './support/fault-stack.js';
 import { describePoison, poisonRequests, sendPoison, type PoisonFixtures } from './support/poison-requests.js';
 import { recordResult } from './support/results.js';
 import { runSchemathesis, SCHEMATHESIS_VERSION } from './support/schemathesis.js';
@@ -42,13 +42,24 @@ describe('7. poison input', () => {
     await stack?.close();
   });
 
-  it(`7a: ${REQUESTS} fast-check requests: never a 5xx, never a crash, the database unchanged by every one, and 401/404 for every request without a key`, async () => {
+  it(`7a: ${REQUESTS} fast-check requests: never a 5xx, never a crash, the database unchanged by every one, 401/404 for every request without a key, and 404 for every request with another account's key`, async () => {
     const destination = await stack.createDestination(api, 'fixture');
     const event = depositEvent('7-fixture', 1);
-    const ingested = await api.request('POST', '/v1/events', event);
+    const ingested = await api.request('POST', stack.tenant('/events'), event);
     expect(ingested.status).toBe(202);
-    expect((await api.request('POST', '/v1/clicks', { uid: '7-fixture', country: 'IN' })).status).toBe(201);
-    const fixtures: PoisonFixtures = { apiKey: stack.apiKey, destinationId: destination.id, deliveryEventId: ingested.body.deliveries[0].event_id, event };
+    expect((await api.request('POST', stack.tenant('/clicks'), { uid: '7-fixture', country: 'IN' })).status).toBe(201);
+    // Another customer, whose key must find nothing of the fixtures' account.
+    expect((await api.request('PUT', '/v1/accounts/7-other-customer', { name: 'other customer', enabled: true })).status).toBe(201);
+    const foreignKey = await api.request('POST', '/v1/accounts/7-other-customer/api-keys', { name: 'cross-account probe', scopes: ['ingest', 'read', 'manage'] });
+    expect(foreignKey.status).toBe(201);
+    const fixtures: PoisonFixtures = {
+      apiKey: stack.apiKey,
+      accountId: FAULT_ACCOUNT,
+      foreignAccountKey: foreignKey.body.key,
+      destinationId: destination.id,
+      deliveryEventId: ingested.body.deliveries[0].event_id,
+      event,
+    };
 
     const requests = fc.sample(poisonRequests(fixtures), { numRuns: REQUESTS, seed: SEED });
     const violations: string[] = [];
@@ -78,7 +89,7 @@ describe('7. poison input', () => {
       }
     }
     const healthy = (await fetch(`${api.baseUrl}/health`)).status === 200;
-    const stillIngests = (await api.request('POST', '/v1/events', depositEvent('7-after-poison', 2))).status === 202;
+    const stillIngests = (await api.request('POST', stack.tenant('/events'), depositEvent('7-after-poison', 2))).status === 202;
     if (!healthy || !stillIngests) violations.push(`after the poison the API ${healthy ? 'no longer ingests' : 'is not healthy'}`);
 
     const unique = violations;

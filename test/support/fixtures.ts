@@ -10,23 +10,51 @@ export function uniqueId(prefix: string): string {
   return `${prefix}-${process.pid}-${Date.now()}-${counter}`;
 }
 
-export async function createDestination(app: TestApp, fields: Record<string, unknown>): Promise<{ id: string; signing_secret: string }> {
-  const response = await app.request('POST', '/v1/destinations', { name: 'test destination', ...fields });
+/** Which account a fixture acts in: the app's own unless another is named. */
+export interface InAccount {
+  accountId?: string;
+}
+
+function tenantPath(app: TestApp, accountId: string | undefined, suffix: string): string {
+  return accountId === undefined ? app.path(suffix) : `/v1/accounts/${accountId}${suffix}`;
+}
+
+/** Creates another account in the app (with the service key) and returns its id. */
+export async function createAccount(app: TestApp, fields: Record<string, unknown> = {}): Promise<string> {
+  const accountId = uniqueId(app.accountId);
+  const response = await app.request('PUT', `/v1/accounts/${accountId}`, { name: `account ${accountId}`, enabled: true, ...fields });
+  expect(response.status, JSON.stringify(response.body)).toBe(201);
+  return accountId;
+}
+
+/** An account key of the account, with the scopes given (all by default); the key is shown only here. */
+export async function createAccountKey(app: TestApp, accountId: string, scopes = ['ingest', 'read', 'manage']): Promise<string> {
+  const response = await app.request('POST', `/v1/accounts/${accountId}/api-keys`, { name: 'test key', scopes });
+  expect(response.status, JSON.stringify(response.body)).toBe(201);
+  return response.body.key;
+}
+
+export async function createDestination(
+  app: TestApp,
+  fields: Record<string, unknown>,
+  { accountId }: InAccount = {},
+): Promise<{ id: string; signing_secret: string }> {
+  const response = await app.request('POST', tenantPath(app, accountId, '/destinations'), { name: 'test destination', ...fields });
   expect(response.status, JSON.stringify(response.body)).toBe(201);
   return response.body;
 }
 
-export async function getDelivery(app: TestApp, eventId: string): Promise<any> {
-  const response = await app.request('GET', `/v1/deliveries/${eventId}`);
+export async function getDelivery(app: TestApp, eventId: string, { accountId }: InAccount = {}): Promise<any> {
+  const response = await app.request('GET', tenantPath(app, accountId, `/deliveries/${eventId}`));
   expect(response.status, JSON.stringify(response.body)).toBe(200);
   return response.body;
 }
 
 /** Waits until the delivery reaches one of the given statuses and returns it. */
-export function deliveryReaches(app: TestApp, eventId: string, statuses: string[], timeoutMs = 30_000): Promise<any> {
+export function deliveryReaches(app: TestApp, eventId: string, statuses: string[], timeoutMs = 30_000, inAccount: InAccount = {}): Promise<any> {
   return eventually(
     async () => {
-      const delivery = await getDelivery(app, eventId);
+      const delivery = await getDelivery(app, eventId, inAccount);
       return statuses.includes(delivery.status) ? delivery : undefined;
     },
     timeoutMs,

@@ -14,7 +14,12 @@ import { createTestDatabase } from './test-database.js';
 export interface TestApp {
   nest: INestApplication;
   baseUrl: string;
+  /** A service key (API_KEYS): every route, every account. */
   apiKey: string;
+  /** The account this app's tests work in, created at start; no other test app's rows or workflows carry it. */
+  accountId: string;
+  /** A tenant path of the app's account: `path('/destinations')` is `/v1/accounts/<accountId>/destinations`. */
+  path(suffix: string): string;
   config: AppConfig;
   /** A client of the suite's Temporal server, in the app's namespace (not the app's own client). */
   temporal: Client;
@@ -90,7 +95,6 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       DATABASE_URL: database.url,
       TEMPORAL_ADDRESS: temporalServer === 'suite' ? inject('temporalAddress') : `127.0.0.1:${await findFreePort()}`,
       TEMPORAL_TASK_QUEUE: `test-${randomBytes(6).toString('hex')}`,
-      API_KEYS: apiKey,
       WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
       RETRY_INITIAL_INTERVAL_MS: '200',
       RETRY_MAX_INTERVAL_MS: '1000',
@@ -100,6 +104,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       // Tests retry quickly; production refuses retry intervals under one second.
       RETRY_MIN_INTERVAL_MS: '100',
       ...env,
+      // The fixture's own key stays configured beside any a test sets, so it can always create the
+      // test account; it has a rate-limit bucket of its own, so it spends none of theirs.
+      API_KEYS: env.API_KEYS ? `${apiKey},${env.API_KEYS}` : apiKey,
     },
     { process: 'api' },
   );
@@ -109,11 +116,15 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const baseUrl = `http://127.0.0.1:${port}`;
   const connection = await Connection.connect({ address: inject('temporalAddress') });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  // Unique across the suite: test files share one Temporal server, where AccountId finds workflows.
+  const accountId = `test-${randomBytes(6).toString('hex')}`;
 
-  return {
+  const testApp: TestApp = {
     nest: app,
     baseUrl,
     apiKey,
+    accountId,
+    path: (suffix) => `/v1/accounts/${accountId}${suffix}`,
     config,
     temporal,
     dataSource: app.get<DataSource>(getDataSourceToken()),
@@ -136,6 +147,13 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       await database.drop();
     },
   };
+  // Through the API, as a customer's backend would create its account.
+  const created = await testApp.request('PUT', `/v1/accounts/${accountId}`, { name: 'test account', enabled: true });
+  if (created.status !== 201) {
+    await testApp.close();
+    throw new Error(`creating the test account answered ${created.status}: ${JSON.stringify(created.body)}`);
+  }
+  return testApp;
 }
 
 /** Polls until `check` returns a value (not undefined) or the time runs out. */

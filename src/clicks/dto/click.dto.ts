@@ -18,7 +18,7 @@ export function NullMeansAbsent(): PropertyDecorator {
 
 /** A null field is absent: a merge never erases what an earlier call captured. */
 export class RecordClickDto {
-  @ApiProperty({ example: 'abc123', maxLength: 128 })
+  @ApiProperty({ example: 'abc123', maxLength: 128, description: 'the click id, unique within the account' })
   @IsString() @Length(1, 128) @Matches(UID_PATTERN, { message: 'uid must be printable ASCII without spaces' })
   uid: string;
 

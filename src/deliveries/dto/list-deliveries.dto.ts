@@ -1,19 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Max, MaxLength, Min, ValidateBy } from 'class-validator';
+
+import { IsIn, IsOptional, IsUUID, ValidateBy } from 'class-validator';
 import { isRfc3339DateTime } from '../../common/calendar.js';
 import { CANONICAL_EVENTS, type CanonicalEvent } from '../../common/canonical-event.js';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../delivery-status.js';
 import { DeliveryDto } from './delivery-response.dto.js';
+import { PageQueryDto } from '../../common/page-query.dto.js';
 
 /** A real RFC 3339 date-time: the pattern alone lets 30 February through to PostgreSQL, a 500. */
 const IsDateTime = (options: { message: string }) =>
   ValidateBy({ name: 'isDateTime', validator: { validate: (value) => typeof value === 'string' && isRfc3339DateTime(value) } }, options);
 
-export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 200;
 
-export class ListDeliveriesQueryDto {
+export class ListDeliveriesQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional() @IsUUID(undefined, { message: 'destination_id must be a UUID' })
   destination_id?: string;
@@ -35,13 +34,6 @@ export class ListDeliveriesQueryDto {
   @IsOptional() @IsDateTime({ message: 'created_before must be an RFC 3339 date-time such as 2026-12-01T00:00:00Z' })
   created_before?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
-  @IsOptional() @Type(() => Number) @IsInt({ message: 'limit must be a whole number' }) @Min(1) @Max(MAX_PAGE_SIZE)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
-  @IsOptional() @IsString() @MaxLength(200)
-  cursor?: string;
 }
 
 export class DeliveryPageDto {

@@ -24,7 +24,7 @@ export class EventDataDto {
 
 /** Optional fields that are null are absent. */
 export class IngestEventDto {
-  @ApiPropertyOptional({ example: 'evt-42', description: "producer's idempotency key (or the Idempotency-Key header)" })
+  @ApiPropertyOptional({ example: 'evt-42', description: "producer's idempotency key (or the Idempotency-Key header), unique within the account" })
   @NullMeansAbsent() @IsOptional() @IsString() @Length(1, 255) @Matches(UID_PATTERN, { message: 'id must be printable ASCII without spaces' })
   id?: string;
 
@@ -49,7 +49,7 @@ export class IngestEventDto {
 }
 
 export class DeliverySummaryDto {
-  @ApiProperty({ example: '3f1c9a…' }) event_id: string;
+  @ApiProperty({ example: '3f1c9a…', description: 'first 32 hex digits of SHA-256 over "<account_id>\\n<id>\\n<destination_id>"' }) event_id: string;
   @ApiProperty({ format: 'uuid' }) destination_id: string;
   @ApiProperty({ example: 'Purchase' }) event: string;
   @ApiProperty({ enum: DELIVERY_STATUSES }) status: DeliveryStatus;

@@ -15,6 +15,9 @@ export async function databaseFingerprint(db: pg.Client): Promise<string> {
       UNION ALL SELECT 'delivery ' || t::text FROM deliveries t
       UNION ALL SELECT 'attempt ' || t::text FROM delivery_attempts t
       UNION ALL SELECT 'migration ' || t::text FROM schema_migrations t
+      UNION ALL SELECT 'account ' || t::text FROM accounts t
+      -- last_used_at is the key's bookkeeping, written by any request it authenticates: not a change a request asked for.
+      UNION ALL SELECT 'api key ' || (t.id, t.account_id, t.name, t.scopes, t.prefix, t.digest, t.created_at)::text FROM api_keys t
     ) rows`);
   return rows[0].digest;
 }

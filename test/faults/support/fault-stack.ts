@@ -13,6 +13,8 @@ import type { AcceptedEvent } from './ledger.js';
 import { ManagedProcess } from './processes.js';
 import { TemporalServer } from './temporal-server.js';
 
+/** The account every scenario's destinations, clicks and events belong to. */
+export const FAULT_ACCOUNT = 'fault-suite';
 const ROOT = projectRoot();
 const DNS_SHIM = join(ROOT, 'test', 'faults', 'support', 'loopback-dns.mjs');
 const START_TIMEOUT_MS = 90_000;
@@ -141,6 +143,9 @@ export class FaultStack {
     const child = this.spawn('api', 'dist/src/main.js', port, { API_KEYS: this.apiKey }, options);
     const api = new ApiProcess(child, port, this.apiKey);
     await child.waitUntil('ready (GET /ready answered 200)', async () => (await fetch(`${api.baseUrl}/ready`, { signal: AbortSignal.timeout(5_000) })).status === 200, START_TIMEOUT_MS);
+    // The scenarios' rows live in one account; PUT is idempotent, so every API start may ask for it.
+    const account = await api.request('PUT', `/v1/accounts/${FAULT_ACCOUNT}`, { name: 'fault suite', enabled: true });
+    if (account.status !== 201 && account.status !== 200) throw new Error(`creating the fault account: ${account.status} ${JSON.stringify(account.body)}`);
     return api;
   }
 
@@ -153,10 +158,15 @@ export class FaultStack {
     return child;
   }
 
+  /** `/v1/accounts/<the stack's account>` + `path`: where the scenarios' tenant routes live. */
+  tenant(path: string): string {
+    return `/v1/accounts/${FAULT_ACCOUNT}${path}`;
+  }
+
   /** A destination on this stack's receiver under its own path; every canonical event is mapped. */
   async createDestination(api: ApiProcess, label: string, fields: Record<string, unknown> = {}): Promise<{ id: string; path: string }> {
     const path = `/${this.name}/${label}`;
-    const response = await api.request('POST', '/v1/destinations', {
+    const response = await api.request('POST', this.tenant('/destinations'), {
       name: `${this.name} ${label}`,
       url: `${this.receiver.url}${path}`,
       event_map: { contact: 'Lead', subscribed: 'Subscribe', registration: 'CompleteRegistration', deposit: 'Purchase' },
@@ -169,7 +179,7 @@ export class FaultStack {
   }
 
   async deleteDestination(api: ApiProcess, id: string): Promise<void> {
-    const response = await api.request('DELETE', `/v1/destinations/${id}`);
+    const response = await api.request('DELETE', this.tenant(`/destinations/${id}`));
     if (response.status !== 204) throw new Error(`deleting destination ${id}: ${response.status}`);
   }
 
@@ -251,7 +261,7 @@ export async function sendEvents(api: ApiProcess, events: Array<Record<string, u
     while (next < events.length) {
       const index = next++;
       const event = events[index]!;
-      results[index] = { event, response: await api.request('POST', '/v1/events', event) };
+      results[index] = { event, response: await api.request('POST', `/v1/accounts/${FAULT_ACCOUNT}/events`, event) };
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, events.length) }, lane));

@@ -5,6 +5,10 @@ import { connect } from 'node:net';
 /** What the fuzzer may aim at without the request turning valid: rows created before fuzzing. */
 export interface PoisonFixtures {
   apiKey: string;
+  /** The account every fixture row belongs to. */
+  accountId: string;
+  /** A key of another account, with every scope: whatever it asks of the fixtures' account must be 404. */
+  foreignAccountKey: string;
   destinationId: string;
   /** event_id of a pending delivery (no worker runs in this scenario). */
   deliveryEventId: string;
@@ -22,6 +26,7 @@ export interface PoisonExpectation {
 export const UNAUTHORISED: PoisonExpectation = { description: '401', accepts: (status) => status === 401 };
 /** A request without a key on a path that may or may not spell a route: refused either way, never served. */
 export const UNAUTHORISED_OR_UNROUTED: PoisonExpectation = { description: '401 or 404', accepts: (status) => status === 401 || status === 404 };
+export const NOT_FOUND: PoisonExpectation = { description: '404', accepts: (status) => status === 404 };
 export const CLIENT_ERROR: PoisonExpectation = { description: 'a 4xx', accepts: (status) => status >= 400 && status < 500 };
 
 export type PoisonRequest =
@@ -221,13 +226,14 @@ const badBodyText = fc.oneof(
   fc.integer({ min: 200, max: 20_000 }).map((depth) => `${'['.repeat(depth)}${']'.repeat(depth)}`),
 );
 
-/** A JSON route the body-level junk is sent to; none of them can succeed without a valid object body. */
-const jsonRoute = fc.constantFrom(
-  { method: 'POST', path: '/v1/events' },
-  { method: 'POST', path: '/v1/clicks' },
-  { method: 'POST', path: '/v1/destinations' },
-  { method: 'PATCH', path: `/v1/destinations/${MISSING_UUID}` },
-);
+/** A JSON route of the account under `base` the body-level junk is sent to; none can succeed without a valid object body. */
+const jsonRouteUnder = (base: string) =>
+  fc.constantFrom(
+    { method: 'POST', path: `${base}/events` },
+    { method: 'POST', path: `${base}/clicks` },
+    { method: 'POST', path: `${base}/destinations` },
+    { method: 'PATCH', path: `${base}/destinations/${MISSING_UUID}` },
+  );
 
 const malformedId = fc.oneof(
   printable,
@@ -273,6 +279,9 @@ function withEncodedCharacter(path: string, index: number): string {
 
 /** The 2,000 requests: weights keep every route well covered. */
 export function poisonRequests(fixtures: PoisonFixtures): fc.Arbitrary<PoisonRequest> {
+  /** Every tenant route of the fixtures' account lives under this path. */
+  const T = `/v1/accounts/${fixtures.accountId}`;
+  const jsonRoute = jsonRouteUnder(T);
   const auth = { authorization: `Bearer ${fixtures.apiKey}` };
   const http = (label: string, method: string, path: string, extra: { 'content-type'?: string; body?: string } = {}, headers: Record<string, string> = {}): HttpPoison => ({
     kind: 'http',
@@ -285,75 +294,75 @@ export function poisonRequests(fixtures: PoisonFixtures): fc.Arbitrary<PoisonReq
   const fixtureId = String(fixtures.event.id);
 
   const events = fc.oneof(
-    { weight: 8, arbitrary: badEvent.map((body) => http('POST /v1/events: invalid field', 'POST', '/v1/events', json(body))) },
+    { weight: 8, arbitrary: badEvent.map((body) => http('POST …/events: invalid field', 'POST', `${T}/events`, json(body))) },
     {
       weight: 1,
-      arbitrary: printable.map((uid) => http('POST /v1/events: id reused for another event', 'POST', '/v1/events', json({ ...fixtures.event, uid: `other-${uid}` }))),
+      arbitrary: printable.map((uid) => http('POST …/events: id reused for another event', 'POST', `${T}/events`, json({ ...fixtures.event, uid: `other-${uid}` }))),
     },
     {
       weight: 1,
       arbitrary: fc
         .tuple(validEvent, fc.oneof(printable, fc.constantFrom('a b', 'k'.repeat(256))))
-        .map(([event, key]) => http('POST /v1/events: Idempotency-Key conflicts or is invalid', 'POST', '/v1/events', json(event), { 'idempotency-key': key === event.id ? `${key}-other` : key })),
+        .map(([event, key]) => http('POST …/events: Idempotency-Key conflicts or is invalid', 'POST', `${T}/events`, json(event), { 'idempotency-key': key === event.id ? `${key}-other` : key })),
     },
   );
   const destinations = fc.oneof(
-    { weight: 6, arbitrary: badDestination.map((body) => http('POST /v1/destinations: invalid field', 'POST', '/v1/destinations', json(body))) },
+    { weight: 6, arbitrary: badDestination.map((body) => http('POST …/destinations: invalid field', 'POST', `${T}/destinations`, json(body))) },
     {
       weight: 3,
       arbitrary: badDestinationField.map(([key, value]) =>
-        http('PATCH /v1/destinations/:id: invalid field', 'PATCH', `/v1/destinations/${fixtures.destinationId}`, json(withField({}, key, value))),
+        http('PATCH …/destinations/:id: invalid field', 'PATCH', `${T}/destinations/${fixtures.destinationId}`, json(withField({}, key, value))),
       ),
     },
     {
       weight: 1,
-      arbitrary: fc.tuple(malformedId, fc.jsonValue({ maxDepth: 2 })).map(([id, body]) => http('PATCH /v1/destinations/:id: bad id', 'PATCH', `/v1/destinations/${id}`, json(body))),
+      arbitrary: fc.tuple(malformedId, fc.jsonValue({ maxDepth: 2 })).map(([id, body]) => http('PATCH …/destinations/:id: bad id', 'PATCH', `${T}/destinations/${id}`, json(body))),
     },
     {
       weight: 1,
-      arbitrary: validDestination.map((body) => http('PATCH /v1/destinations/:id: unknown id', 'PATCH', `/v1/destinations/${MISSING_UUID}`, json({ name: body.name }))),
+      arbitrary: validDestination.map((body) => http('PATCH …/destinations/:id: unknown id', 'PATCH', `${T}/destinations/${MISSING_UUID}`, json({ name: body.name }))),
     },
     {
       weight: 2,
-      arbitrary: fc.tuple(fc.constantFrom('GET', 'DELETE'), fc.oneof(malformedId, fc.constant(MISSING_UUID))).map(([method, id]) => http(`${method} /v1/destinations/:id`, method, `/v1/destinations/${id}`)),
+      arbitrary: fc.tuple(fc.constantFrom('GET', 'DELETE'), fc.oneof(malformedId, fc.constant(MISSING_UUID))).map(([method, id]) => http(`${method} …/destinations/:id`, method, `${T}/destinations/${id}`)),
     },
     {
       weight: 1,
-      arbitrary: fc.oneof(malformedId, fc.constant(MISSING_UUID)).map((id) => http('POST /v1/destinations/:id/rotate-secret', 'POST', `/v1/destinations/${id}/rotate-secret`)),
+      arbitrary: fc.oneof(malformedId, fc.constant(MISSING_UUID)).map((id) => http('POST …/destinations/:id/rotate-secret', 'POST', `${T}/destinations/${id}/rotate-secret`)),
     },
     {
       weight: 2,
       arbitrary: fc.subarray(NON_NULLABLE_PATCH_FIELDS, { minLength: 1 }).map((fields): PoisonRequest => ({
-        ...http(`PATCH /v1/destinations/:id: ${fields.join(', ')} null`, 'PATCH', `/v1/destinations/${fixtures.destinationId}`, json(Object.fromEntries(fields.map((field) => [field, null])))),
+        ...http(`PATCH …/destinations/:id: ${fields.join(', ')} null`, 'PATCH', `${T}/destinations/${fixtures.destinationId}`, json(Object.fromEntries(fields.map((field) => [field, null])))),
         expected: CLIENT_ERROR,
       })),
     },
   );
-  const clicks = badClick.map((body) => http('POST /v1/clicks: invalid field', 'POST', '/v1/clicks', json(body)));
+  const clicks = badClick.map((body) => http('POST …/clicks: invalid field', 'POST', `${T}/clicks`, json(body)));
   const queryValue = fc.oneof(fc.constantFrom('0', '201', '-1', 'abc', '1.5', '', 'yesterday', '2025-13-45T99:00:00Z', 'not-a-uuid', '%ZZ'), printable);
   const deliveries = fc.oneof(
     {
       weight: 3,
       arbitrary: fc
         .dictionary(fc.constantFrom('limit', 'status', 'canonical', 'destination_id', 'created_after', 'created_before', 'cursor', 'bogus'), queryValue, { minKeys: 1, maxKeys: 4 })
-        .map((query) => http('GET /v1/deliveries?…', 'GET', `/v1/deliveries?${Object.entries(query).map(([key, value]) => `${key}=${value}`).join('&')}`)),
+        .map((query) => http('GET …/deliveries?…', 'GET', `${T}/deliveries?${Object.entries(query).map(([key, value]) => `${key}=${value}`).join('&')}`)),
     },
     {
       weight: 1,
       arbitrary: fc
         .oneof(fc.jsonValue({ maxDepth: 2 }).map((value) => Buffer.from(JSON.stringify(value)).toString('base64url')), printable)
-        .map((cursor) => http('GET /v1/deliveries?cursor=', 'GET', `/v1/deliveries?cursor=${cursor}`)),
+        .map((cursor) => http('GET …/deliveries?cursor=', 'GET', `${T}/deliveries?cursor=${cursor}`)),
     },
     {
       weight: 2,
-      arbitrary: fc.oneof(malformedEventId, fc.constant(MISSING_EVENT_ID)).map((id) => http('GET /v1/deliveries/:event_id', 'GET', `/v1/deliveries/${id}`)),
+      arbitrary: fc.oneof(malformedEventId, fc.constant(MISSING_EVENT_ID)).map((id) => http('GET …/deliveries/:event_id', 'GET', `${T}/deliveries/${id}`)),
     },
     {
       weight: 2,
-      arbitrary: fc.tuple(fc.constantFrom('cancel', 'retry'), fc.oneof(malformedEventId, fc.constant(MISSING_EVENT_ID))).map(([action, id]) => http(`POST /v1/deliveries/:event_id/${action}`, 'POST', `/v1/deliveries/${id}/${action}`)),
+      arbitrary: fc.tuple(fc.constantFrom('cancel', 'retry'), fc.oneof(malformedEventId, fc.constant(MISSING_EVENT_ID))).map(([action, id]) => http(`POST …/deliveries/:event_id/${action}`, 'POST', `${T}/deliveries/${id}/${action}`)),
     },
     // Retrying a delivery that has not failed is refused (409) after the database was consulted.
-    { weight: 1, arbitrary: fc.constant(http('POST /v1/deliveries/:event_id/retry of a pending delivery', 'POST', `/v1/deliveries/${fixtures.deliveryEventId}/retry`)) },
+    { weight: 1, arbitrary: fc.constant(http('POST …/deliveries/:event_id/retry of a pending delivery', 'POST', `${T}/deliveries/${fixtures.deliveryEventId}/retry`)) },
   );
   const bodies = fc.oneof(
     { weight: 4, arbitrary: fc.tuple(jsonRoute, badBodyText).map(([route, body]) => http(`${route.method} ${route.path.replace(MISSING_UUID, ':id')}: body not a JSON object`, route.method, route.path, { 'content-type': 'application/json', body })) },
@@ -377,12 +386,12 @@ export function poisonRequests(fixtures: PoisonFixtures): fc.Arbitrary<PoisonReq
   const unauthorised = fc
     .tuple(
       fc.constantFrom(
-        { method: 'POST', path: '/v1/events', body: { canonical: 'contact', uid: 'no-auth' } },
-        { method: 'POST', path: '/v1/clicks', body: { uid: 'no-auth' } },
-        { method: 'POST', path: '/v1/destinations', body: { name: 'n', url: 'http://127.0.0.1:9/', event_map: { contact: 'Lead' } } },
-        { method: 'DELETE', path: `/v1/destinations/${fixtures.destinationId}`, body: undefined },
-        { method: 'POST', path: `/v1/destinations/${fixtures.destinationId}/rotate-secret`, body: undefined },
-        { method: 'POST', path: `/v1/deliveries/${fixtures.deliveryEventId}/cancel`, body: undefined },
+        { method: 'POST', path: `${T}/events`, body: { canonical: 'contact', uid: 'no-auth' } },
+        { method: 'POST', path: `${T}/clicks`, body: { uid: 'no-auth' } },
+        { method: 'POST', path: `${T}/destinations`, body: { name: 'n', url: 'http://127.0.0.1:9/', event_map: { contact: 'Lead' } } },
+        { method: 'DELETE', path: `${T}/destinations/${fixtures.destinationId}`, body: undefined },
+        { method: 'POST', path: `${T}/destinations/${fixtures.destinationId}/rotate-secret`, body: undefined },
+        { method: 'POST', path: `${T}/deliveries/${fixtures.deliveryEventId}/cancel`, body: undefined },
       ),
       fc.oneof(
         fc.constant(undefined),
@@ -403,16 +412,16 @@ export function poisonRequests(fixtures: PoisonFixtures): fc.Arbitrary<PoisonReq
   const respelled = fc
     .tuple(
       fc.constantFrom(
-        { method: 'GET', path: '/v1/destinations', body: undefined },
-        { method: 'GET', path: '/v1/deliveries', body: undefined },
-        { method: 'GET', path: `/v1/deliveries/${fixtures.deliveryEventId}`, body: undefined },
-        { method: 'POST', path: '/v1/events', body: { id: 'respelled', canonical: 'contact', uid: 'no-auth' } },
-        { method: 'POST', path: '/v1/clicks', body: { uid: 'no-auth' } },
-        { method: 'POST', path: '/v1/destinations', body: { name: 'n', url: 'http://127.0.0.1:9/', event_map: { contact: 'Lead' } } },
-        { method: 'PATCH', path: `/v1/destinations/${fixtures.destinationId}`, body: { name: 'renamed' } },
-        { method: 'DELETE', path: `/v1/destinations/${fixtures.destinationId}`, body: undefined },
-        { method: 'POST', path: `/v1/destinations/${fixtures.destinationId}/rotate-secret`, body: undefined },
-        { method: 'POST', path: `/v1/deliveries/${fixtures.deliveryEventId}/cancel`, body: undefined },
+        { method: 'GET', path: `${T}/destinations`, body: undefined },
+        { method: 'GET', path: `${T}/deliveries`, body: undefined },
+        { method: 'GET', path: `${T}/deliveries/${fixtures.deliveryEventId}`, body: undefined },
+        { method: 'POST', path: `${T}/events`, body: { id: 'respelled', canonical: 'contact', uid: 'no-auth' } },
+        { method: 'POST', path: `${T}/clicks`, body: { uid: 'no-auth' } },
+        { method: 'POST', path: `${T}/destinations`, body: { name: 'n', url: 'http://127.0.0.1:9/', event_map: { contact: 'Lead' } } },
+        { method: 'PATCH', path: `${T}/destinations/${fixtures.destinationId}`, body: { name: 'renamed' } },
+        { method: 'DELETE', path: `${T}/destinations/${fixtures.destinationId}`, body: undefined },
+        { method: 'POST', path: `${T}/destinations/${fixtures.destinationId}/rotate-secret`, body: undefined },
+        { method: 'POST', path: `${T}/deliveries/${fixtures.deliveryEventId}/cancel`, body: undefined },
       ),
       fc.oneof(
         fc.array(fc.boolean(), { minLength: 8, maxLength: 40 }).map((mask): [string, (path: string) => string] => ['mixed case', (path) => withCase(path, mask)]),
@@ -433,21 +442,21 @@ export function poisonRequests(fixtures: PoisonFixtures): fc.Arbitrary<PoisonReq
     fc
       .tuple(
         fc.constantFrom(
-          { method: 'PUT', path: '/v1/events' },
-          { method: 'DELETE', path: '/v1/events' },
-          { method: 'GET', path: '/v1/events' },
-          { method: 'DELETE', path: '/v1/clicks' },
-          { method: 'PUT', path: '/v1/destinations' },
-          { method: 'DELETE', path: '/v1/destinations' },
-          { method: 'POST', path: '/v1/deliveries' },
+          { method: 'PUT', path: `${T}/events` },
+          { method: 'DELETE', path: `${T}/events` },
+          { method: 'GET', path: `${T}/events` },
+          { method: 'DELETE', path: `${T}/clicks` },
+          { method: 'PUT', path: `${T}/destinations` },
+          { method: 'DELETE', path: `${T}/destinations` },
+          { method: 'POST', path: `${T}/deliveries` },
           { method: 'POST', path: '/health' },
           { method: 'DELETE', path: '/metrics' },
           { method: 'POST', path: '/v2/events' },
           { method: 'GET', path: '/v1/%2e%2e/%2e%2e/etc/passwd' },
-          { method: 'GET', path: '/v1/destinations/%E0%A4%A' },
+          { method: 'GET', path: `${T}/destinations/%E0%A4%A` },
           { method: 'GET', path: `/${'a'.repeat(6000)}` },
-          { method: 'OPTIONS', path: '/v1/events' },
-          { method: 'HEAD', path: '/v1/deliveries' },
+          { method: 'OPTIONS', path: `${T}/events` },
+          { method: 'HEAD', path: `${T}/deliveries` },
         ),
         fc.option(fc.jsonValue({ maxDepth: 1 })),
       )
@@ -479,7 +488,36 @@ export function poisonRequests(fixtures: PoisonFixtures): fc.Arbitrary<PoisonReq
     )
     .map(({ label, text }): PoisonRequest => ({ kind: 'raw', label, bytes: text }));
 
+  // Another account's key on this account's routes and rows: each must find nothing (404), exactly as if absent.
+  const crossAccount = fc
+    .constantFrom(
+      { method: 'GET', path: `${T}/destinations`, body: undefined },
+      { method: 'GET', path: `${T}/destinations/${fixtures.destinationId}`, body: undefined },
+      { method: 'PATCH', path: `${T}/destinations/${fixtures.destinationId}`, body: { name: 'taken over' } },
+      { method: 'DELETE', path: `${T}/destinations/${fixtures.destinationId}`, body: undefined },
+      { method: 'POST', path: `${T}/destinations/${fixtures.destinationId}/rotate-secret`, body: undefined },
+      { method: 'POST', path: `${T}/destinations`, body: { name: 'n', url: 'http://127.0.0.1:9/', event_map: { contact: 'Lead' } } },
+      { method: 'POST', path: `${T}/events`, body: { id: 'cross-account', canonical: 'contact', uid: 'x' } },
+      { method: 'POST', path: `${T}/clicks`, body: { uid: 'cross-account' } },
+      { method: 'GET', path: `${T}/deliveries`, body: undefined },
+      { method: 'GET', path: `${T}/deliveries/${fixtures.deliveryEventId}`, body: undefined },
+      { method: 'POST', path: `${T}/deliveries/${fixtures.deliveryEventId}/cancel`, body: undefined },
+      { method: 'POST', path: `${T}/deliveries/${fixtures.deliveryEventId}/retry`, body: undefined },
+      { method: 'GET', path: T, body: undefined },
+      { method: 'GET', path: `${T}/api-keys`, body: undefined },
+    )
+    .map((route): PoisonRequest => ({
+      kind: 'http',
+      label: `${route.method} ${route.path.replace(T, '…').replace(fixtures.destinationId, ':id').replace(fixtures.deliveryEventId, ':event_id')}: another account's key`,
+      method: route.method,
+      path: route.path,
+      headers: { authorization: `Bearer ${fixtures.foreignAccountKey}`, ...(route.body ? { 'content-type': 'application/json' } : {}) },
+      body: route.body ? JSON.stringify(route.body) : undefined,
+      expected: NOT_FOUND,
+    }));
+
   return fc.oneof(
+    { weight: 6, arbitrary: crossAccount },
     { weight: 22, arbitrary: events },
     { weight: 18, arbitrary: destinations },
     { weight: 10, arbitrary: clicks },

@@ -1,0 +1,87 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { OpenDeliveries } from '../deliveries/open-deliveries.js';
+import { describeTemporalError, isTemporalUnavailableError } from '../temporal/temporal-errors.js';
+import { decodeAccountCursor, encodeAccountCursor } from './account-cursor.js';
+import { AccountError, AccountErrorCode, accountNotFound } from './account.errors.js';
+import { AccountRepository, type Account } from './account.repository.js';
+import { DEFAULT_PAGE_SIZE } from '../common/page-query.dto.js';
+import type { AccountPageDto, AccountResponseDto, ListAccountsQueryDto, PutAccountDto } from './dto/account.dto.js';
+
+@Injectable()
+export class AccountsService {
+  private readonly logger = new Logger(AccountsService.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly accounts: AccountRepository,
+    private readonly openDeliveries: OpenDeliveries,
+  ) {}
+
+  async put(id: string, dto: PutAccountDto): Promise<{ account: AccountResponseDto; created: boolean }> {
+    const { account, created, wasEnabled } = await this.accounts.upsert(id, {
+      name: dto.name,
+      enabled: dto.enabled,
+      rateLimitPerMinute: dto.rate_limit_per_minute,
+      maxDestinations: dto.max_destinations,
+    });
+    if (wasEnabled === false && account.enabled) await this.wakeHeldDeliveries(id);
+    return { account: this.toResponse(account), created };
+  }
+
+  /**
+   * Held deliveries resume at their own next check anyway (at most ten minutes later); waking them
+   * makes "enabled" mean now. So a Temporal outage here does not fail a PUT whose change is
+   * already stored: answering 503 would invite a retry that, finding it enabled, wakes nothing.
+   */
+  private async wakeHeldDeliveries(id: string): Promise<void> {
+    try {
+      await this.openDeliveries.wake(id);
+    } catch (error) {
+      if (!isTemporalUnavailableError(error)) throw error;
+      this.logger.warn(`account ${id} enabled, but its held deliveries could not be woken now (${describeTemporalError(error) ?? 'Temporal unavailable'}); they resume at their next check`);
+    }
+  }
+
+  async get(id: string): Promise<AccountResponseDto> {
+    const account = await this.accounts.find(id);
+    if (!account) throw accountNotFound(id);
+    return this.toResponse(account);
+  }
+
+  async list(query: ListAccountsQueryDto): Promise<AccountPageDto> {
+    let after: string | undefined;
+    if (query.cursor !== undefined) {
+      after = decodeAccountCursor(query.cursor);
+      if (after === undefined) throw new AccountError(AccountErrorCode.InvalidCursor, 'cursor is malformed: pass next_cursor from a previous page unchanged');
+    }
+    const { accounts, more } = await this.accounts.listAfter(after, query.limit ?? DEFAULT_PAGE_SIZE);
+    const last = accounts.at(-1);
+    return { items: accounts.map((account) => this.toResponse(account)), next_cursor: more && last ? encodeAccountCursor(last.id) : null };
+  }
+
+  /**
+   * Disabled first, so no new ingest starts deliveries while the running ones are cancelled; then
+   * the row goes, and with it (ON DELETE CASCADE) every row of the account, secrets included.
+   * A delivery workflow the cancellation missed finds its delivery gone and sends nothing.
+   */
+  async remove(id: string): Promise<void> {
+    if (!(await this.accounts.disable(id))) throw accountNotFound(id);
+    const cancelled = await this.openDeliveries.cancelAll(id);
+    if (!(await this.accounts.delete(id))) throw accountNotFound(id);
+    this.logger.log(`deleted account ${id} after cancelling ${cancelled} running deliveries`);
+  }
+
+  /** Limits as they apply: the account's override, or the configured default. */
+  private toResponse(account: Account): AccountResponseDto {
+    return {
+      id: account.id,
+      name: account.name,
+      enabled: account.enabled,
+      rate_limit_per_minute: account.rateLimitPerMinute ?? this.config.rateLimitPerMinute,
+      max_destinations: account.maxDestinations ?? this.config.limits.maxDestinations,
+      created_at: account.createdAt.toISOString(),
+      updated_at: account.updatedAt.toISOString(),
+    };
+  }
+}
