@@ -16,9 +16,11 @@ function target(): DeliveryTarget {
     eventId: 'evt-1',
     accountId: 'acme',
     accountEnabled: true,
+    accountTraffic: { ratePerSecond: null, maxInFlight: null, autoDisableAfterMs: null },
     body: '{"event":"Contact"}',
     status: 'pending',
     destination: {
+      id: '00000000-0000-4000-8000-000000000001',
       url: 'https://hooks.example.com/xt',
       method: 'POST',
       headers: { 'X-Shared-Secret': HEADER_SECRET },
@@ -26,9 +28,14 @@ function target(): DeliveryTarget {
       previousSigningSecret: null,
       enabled: true,
       deleted: false,
+      paused: false,
+      ratePerSecond: null,
+      maxInFlight: null,
     },
   };
 }
+
+const FINISHED = { accountId: 'acme', destinationId: '00000000-0000-4000-8000-000000000001', targetEvent: 'Contact' };
 
 /** What the store's real implementation takes for an outage; the fake plays the same verdict. */
 const isOutage = (error: unknown) => (error as { code?: unknown } | null)?.code === 'ECONNREFUSED';
@@ -42,13 +49,13 @@ const RETRY = { initialIntervalMs: 200, backoffCoefficient: 2, maxIntervalMs: 50
 function harness({
   response,
   recordAttempt = async () => true,
-  finish = async () => true,
+  finish = async () => FINISHED,
   minRetryIntervalMs = 100,
   startToCloseTimeoutMs = 15_000,
 }: {
   response: WebhookResponse;
   recordAttempt?: (record: AttemptRecord) => Promise<boolean>;
-  finish?: () => Promise<boolean>;
+  finish?: () => Promise<typeof FINISHED | undefined>;
   minRetryIntervalMs?: number;
   startToCloseTimeoutMs?: number;
 }) {
@@ -60,7 +67,23 @@ function harness({
   } satisfies AttemptStore;
   const http = { send: vi.fn(async () => response) } satisfies WebhookConnector;
   const metrics = { attempt: vi.fn(), finished: vi.fn() };
-  const activities = createDeliveryActivities({ store, http, minRetryIntervalMs, metrics, logger: pino({ level: 'silent' }) });
+  // The gate admits everything: its decisions have their own tests (src/traffic) against the real database.
+  const gate = {
+    admit: vi.fn(async () => ({ admitted: true as const, probe: false, delayMs: 0 })),
+    release: vi.fn(async () => ({ opened: undefined, recovered: undefined, disabled: undefined, wake: [] })),
+  };
+  const notifier = { notify: vi.fn(async () => undefined) };
+  const activities = createDeliveryActivities({
+    store,
+    http,
+    minRetryIntervalMs,
+    metrics,
+    logger: pino({ level: 'silent' }),
+    gate,
+    waker: { wake: async () => undefined },
+    notifier,
+    traffic: { maxInFlight: 20, ratePerSecond: null, breakerFailureThreshold: 10, breakerCooldownMs: 30_000, autoDisableAfterMs: null },
+  });
   const environment = new MockActivityEnvironment(
     { scheduledTimestampMs: Date.now(), scheduleToCloseTimeoutMs: 3_600_000, startToCloseTimeoutMs },
     // The SDK logs every failed attempt; here failing is what most tests expect.
@@ -70,6 +93,8 @@ function harness({
     store,
     http,
     metrics,
+    gate,
+    notifier,
     send: (retry: Partial<SendWebhookInput['retry']> = {}, attemptTimeoutMs = 5_000) =>
       environment.run(activities.sendWebhook, { eventId: 'evt-1', attemptTimeoutMs, retry: { ...RETRY, ...retry } }),
     sendLegacy: (input: LegacySendWebhookInput) => environment.run(activities.sendWebhook, input),
@@ -189,17 +214,26 @@ describe('sendWebhook', () => {
 
 describe('finishDelivery', () => {
   it('writes the final status and counts it as finished', async () => {
-    const { store, metrics, finishDelivery } = harness({ response: ok('unused') });
+    const { store, metrics, notifier, finishDelivery } = harness({ response: ok('unused') });
 
     await finishDelivery();
     expect(store.finish).toHaveBeenCalledWith('evt-1', 'failed', 'receiver answered HTTP 400');
     expect(metrics.finished).toHaveBeenCalledExactlyOnceWith('failed');
+    // The account hears of it once, with ids and the reason only.
+    expect(notifier.notify).toHaveBeenCalledExactlyOnceWith(
+      expect.objectContaining({
+        accountId: 'acme',
+        type: 'delivery.exhausted',
+        data: { event_id: 'evt-1', destination_id: FINISHED.destinationId, event: 'Contact', reason: 'receiver answered HTTP 400' },
+      }),
+    );
   });
 
   it('counts nothing when the delivery had already finished, as after a repeated finish', async () => {
-    const { metrics, finishDelivery } = harness({ response: ok('unused'), finish: async () => false });
+    const { metrics, notifier, finishDelivery } = harness({ response: ok('unused'), finish: async () => undefined });
 
     await finishDelivery();
     expect(metrics.finished).not.toHaveBeenCalled();
+    expect(notifier.notify).not.toHaveBeenCalled();
   });
 });

@@ -1,16 +1,18 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { Webhook } from 'standardwebhooks';
 import type { Logger } from 'pino';
 import type { AttemptRecord, AttemptStore, DeliveryTarget } from '../contract/attempt-store.js';
-import type { DeliveryActivities, FinishDeliveryInput, SendWebhookInput } from '../contract/delivery-activities.js';
+import type { DeliveryActivities, FinishDeliveryInput, SendWebhookInput, SendWebhookResult } from '../contract/delivery-activities.js';
 import type { DeliveryMetrics } from '../contract/delivery-metrics.js';
-import { ACCOUNT_DISABLED_ERROR_TYPE } from '../contract/delivery-error-types.js';
+import { DESTINATION_DISABLED_ERROR_TYPE } from '../contract/delivery-error-types.js';
+import type { OperationalNotification, OperationalNotifier } from '../contract/operational-notifier.js';
+import type { BreakerSettings, DeliveryWaker, HealthOutcome, HoldReason, ReleaseResult, TrafficGate, TrafficLimits } from '../contract/traffic-gate.js';
 import { ATTEMPT_BOOKKEEPING_MARGIN_MS, type RetryPolicy } from '../contract/delivery-plan.js';
 import type { WebhookConnector, WebhookResponse } from '../contract/webhook-connector.js';
 import { classifySendError, classifyStatusCode, type AttemptOutcome } from './attempt-outcome.js';
 import { retryWhileDatabaseUnavailable } from './database-retry.js';
 import { responseExcerpt } from './response-excerpt.js';
+import { standardWebhookHeaders } from './standard-webhook-headers.js';
 import { parseRetryAfterMs } from './retry-after.js';
 
 /** How often a slow attempt tells Temporal it is alive, which is also how it learns of a cancel. */
@@ -26,8 +28,27 @@ export interface DeliveryActivityDependencies {
   metrics: DeliveryMetrics;
   /** Every line it writes carries the event_id; never a header value, secret or query string. */
   logger: Logger;
+  /** Admission before each attempt and the destination's health after it (docs/TRAFFIC.md). */
+  gate: TrafficGate;
+  waker: DeliveryWaker;
+  notifier: OperationalNotifier;
+  /** The configured traffic defaults, under the account's and the destination's own. */
+  traffic: TrafficDefaultsForAttempts;
   now?: () => number;
+  /** Spreads the wake-ups of deliveries held by an open breaker; injectable for tests. */
+  random?: () => number;
 }
+
+export interface TrafficDefaultsForAttempts {
+  maxInFlight: number | null;
+  ratePerSecond: number | null;
+  breakerFailureThreshold: number;
+  breakerCooldownMs: number;
+  autoDisableAfterMs: number | null;
+}
+
+/** The longest spread added to a breaker's cool-down, so its waiters do not all ask in the same instant. */
+const BREAKER_WAKE_SPREAD_MS = 2_000;
 
 /** The retry numbers an attempt uses: the floor under Temporal's backoff and whether it is the run's last. */
 type AttemptRetryNumbers = Omit<RetryPolicy, 'maxAgeMs'>;
@@ -47,7 +68,46 @@ function attemptPlan(input: SendWebhookInput | LegacySendWebhookInput, startToCl
   return input;
 }
 
-export function createDeliveryActivities({ store, http, minRetryIntervalMs, metrics, logger, now = Date.now }: DeliveryActivityDependencies) {
+export function createDeliveryActivities(dependencies: DeliveryActivityDependencies) {
+  const { store, http, minRetryIntervalMs, metrics, logger, gate, waker, notifier, traffic, now = Date.now, random = Math.random } = dependencies;
+
+  /** Notifications must never fail an attempt: a lost one is logged, the delivery goes on. */
+  const notifyQuietly = async (notification: OperationalNotification, log: Logger) => {
+    try {
+      await notifier.notify(notification);
+    } catch (error) {
+      log.warn({ err_message: error instanceof Error ? error.message : String(error), type: notification.type }, 'operational notification not stored');
+    }
+  };
+
+  /** What the release changed: wake waiters, tell the account. Failures are logged; leases expire by themselves. */
+  const release = async (target: DeliveryTarget, breaker: BreakerSettings, outcome: HealthOutcome, log: Logger) => {
+    let result: ReleaseResult;
+    try {
+      result = await gate.release({ destinationId: target.destination.id, accountId: target.accountId, eventId: target.eventId, outcome, breaker });
+    } catch (error) {
+      log.warn(databaseErrorFacts(error), 'traffic gate not updated after the attempt; its lease expires on its own');
+      return;
+    }
+    if (result.wake.length > 0) {
+      await waker.wake(result.wake).catch((error: unknown) => log.warn({ err_message: String(error) }, 'waking held deliveries failed; they wake on their own timers'));
+    }
+    const destinationId = target.destination.id;
+    const common = { accountId: target.accountId };
+    if (result.opened) {
+      log.warn({ destination_id: destinationId }, `breaker opened: ${result.opened.reason}`);
+      await notifyQuietly({ ...common, type: 'destination.failing', key: `destination.failing:${destinationId}:${result.opened.atMs}`, occurredAtMs: result.opened.atMs, data: { destination_id: destinationId, reason: result.opened.reason, retry_after_ms: breaker.cooldownMs } }, log);
+    }
+    if (result.recovered) {
+      log.info({ destination_id: destinationId }, 'breaker closed: the destination accepts webhooks again');
+      await notifyQuietly({ ...common, type: 'destination.recovered', key: `destination.recovered:${destinationId}:${result.recovered.atMs}`, occurredAtMs: result.recovered.atMs, data: { destination_id: destinationId } }, log);
+    }
+    if (result.disabled) {
+      log.warn({ destination_id: destinationId }, `destination disabled: ${result.disabled.reason}`);
+      await notifyQuietly({ ...common, type: 'destination.disabled', key: `destination.disabled:${destinationId}:${result.disabled.atMs}`, occurredAtMs: result.disabled.atMs, data: { destination_id: destinationId, reason: result.disabled.reason } }, log);
+    }
+  };
+
   return {
     /**
      * One attempt: load the delivery and its destination (secrets never travel through workflow
@@ -55,7 +115,7 @@ export function createDeliveryActivities({ store, http, minRetryIntervalMs, metr
      * whether to try again. Timeout and retry numbers come from the input only: the destination
      * may have been edited since the run started, and Temporal's own timeouts follow the input.
      */
-    async sendWebhook(input: SendWebhookInput | LegacySendWebhookInput): Promise<void> {
+    async sendWebhook(input: SendWebhookInput | LegacySendWebhookInput): Promise<SendWebhookResult | void> {
       const context = Context.current();
       const { attempt, workflowExecution, scheduledTimestampMs, scheduleToCloseTimeoutMs, startToCloseTimeoutMs } = context.info;
       const { eventId } = input;
@@ -91,118 +151,173 @@ export function createDeliveryActivities({ store, http, minRetryIntervalMs, metr
       // Also what an attempt of a deleted account's delivery finds: its rows went with the account.
       if (!target) throw ApplicationFailure.nonRetryable(`delivery ${eventId} does not exist`, 'DeliveryNotFound');
       log = log.child({ account_id: target.accountId });
+      // Held, not failed: the workflow waits and schedules the attempt again; the attempts made so far carry on.
+      const held = (reason: HoldReason, waitMs: number, reservedSlotAtMs?: number): SendWebhookResult => ({
+        held: { reason, waitMs: Math.round(waitMs), attemptsMade: attempt - 1, reservedSlotAtMs },
+      });
       if (!target.accountEnabled) {
         log.info('account disabled: the delivery waits until it is enabled');
-        // Non-retryable so that Temporal spends no attempt and no retry window on it: the workflow holds the delivery.
-        // The details say how many attempts this activity made, so the next one numbers its attempts on from there.
-        throw ApplicationFailure.create({ type: ACCOUNT_DISABLED_ERROR_TYPE, message: `account ${target.accountId} is disabled`, nonRetryable: true, details: [attempt - 1] });
+        return held('account_disabled', 0);
       }
       // A previous attempt was acknowledged but its completion never reached Temporal: do not send twice.
       if (target.status === 'sent') return;
       const { destination } = target;
-      if (destination.deleted || !destination.enabled) {
-        const state = destination.deleted ? 'deleted' : 'disabled';
-        throw ApplicationFailure.nonRetryable(`destination is ${state}`, 'DestinationUnavailable');
+      if (destination.deleted) throw ApplicationFailure.nonRetryable('destination is deleted', 'DestinationUnavailable');
+      if (!destination.enabled) throw ApplicationFailure.nonRetryable('destination is disabled', DESTINATION_DISABLED_ERROR_TYPE);
+      if (destination.paused) {
+        log.info('destination paused: the delivery waits until it is resumed');
+        return held('destination_paused', 0);
       }
 
-      const startedAtMs = now();
-      let outcome: AttemptOutcome;
-      let response: WebhookResponse | undefined;
-      const signed = signatureHeaders(eventId, [destination.signingSecret, destination.previousSigningSecret], target.body, startedAtMs);
-      // Cancellation reaches a running activity only through heartbeats; a quick attempt sends none.
-      const heartbeats = setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
-      try {
-        response = await http.send({
-          url: destination.url,
-          method: destination.method,
-          headers: { ...destination.headers, ...signed },
-          body: target.body,
-          timeoutMs: attemptTimeoutMs,
-          signal: context.cancellationSignal,
-        });
-        outcome = classifyStatusCode(response.statusCode);
-      } catch (error) {
-        outcome = classifySendError(error);
-      } finally {
-        clearInterval(heartbeats);
-      }
-      // A 2xx is sent even when a cancel arrived while its excerpt was read; anything else yields to the cancel.
-      const cancelled = outcome.kind !== 'sent' && context.cancellationSignal.aborted;
-      const finishedAtMs = now();
-      // Receivers that echo the request would otherwise put its secrets into what the API shows.
-      const excerpt = response ? responseExcerpt(response.bodyStart, secretsToMask(destination, signed['webhook-signature'])) : null;
-      const attemptFacts = {
-        eventId,
-        workflowRunId: workflowExecution?.runId ?? 'none',
-        attempt: runAttempt,
-        startedAt: new Date(startedAtMs),
-        durationMs: finishedAtMs - startedAtMs,
+      const limits: TrafficLimits = {
+        ratePerSecond: destination.ratePerSecond ?? target.accountTraffic.ratePerSecond ?? traffic.ratePerSecond,
+        maxInFlight: destination.maxInFlight ?? target.accountTraffic.maxInFlight ?? traffic.maxInFlight,
       };
-      if (cancelled) {
-        metrics.attempt('cancelled', attemptFacts.durationMs);
-        log.info('attempt aborted by a cancellation');
-        await recordAttempt({
+      const breaker: BreakerSettings = {
+        failureThreshold: traffic.breakerFailureThreshold,
+        cooldownMs: traffic.breakerCooldownMs,
+        autoDisableAfterMs: target.accountTraffic.autoDisableAfterMs ?? traffic.autoDisableAfterMs,
+      };
+      const admission = await gate.admit({
+        destinationId: destination.id,
+        accountId: target.accountId,
+        eventId,
+        workflowId: workflowExecution?.workflowId ?? `delivery-${eventId}`,
+        limits,
+        breaker,
+        // Should this worker die mid-attempt, its slot frees itself once the attempt could no longer be running.
+        leaseMs: startToCloseTimeoutMs,
+        // A reservation belongs to the activity's first try: a retry after a failed attempt takes a new slot.
+        reservedSlotAtMs: attempt === 1 && 'reservedSlotAtMs' in input ? input.reservedSlotAtMs : undefined,
+      });
+      if (!admission.admitted) {
+        log.debug({ reason: admission.reason, wait_ms: admission.waitMs }, 'delivery held by the traffic gate');
+        const spread = admission.reason === 'breaker_open' ? random() * Math.min(BREAKER_WAKE_SPREAD_MS, breaker.cooldownMs) : 0;
+        return held(admission.reason, admission.waitMs + spread, admission.reservedSlotAtMs);
+      }
+
+      // From here the attempt holds a slot: whatever happens, it is released with the outcome.
+      let health: HealthOutcome = { kind: 'neutral' };
+      try {
+        // A rate slot less than a second ahead: waited for here, where a sleep is precise (a cancel ends it).
+        if (admission.delayMs > 0) await context.sleep(admission.delayMs);
+        const startedAtMs = now();
+        let outcome: AttemptOutcome;
+        let response: WebhookResponse | undefined;
+        const signed = standardWebhookHeaders(eventId, [destination.signingSecret, destination.previousSigningSecret].filter((secret): secret is string => secret !== null), target.body, startedAtMs);
+        // Cancellation reaches a running activity only through heartbeats; a quick attempt sends none.
+        const heartbeats = setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
+        try {
+          response = await http.send({
+            url: destination.url,
+            method: destination.method,
+            headers: { ...destination.headers, ...signed },
+            body: target.body,
+            timeoutMs: attemptTimeoutMs,
+            signal: context.cancellationSignal,
+          });
+          outcome = classifyStatusCode(response.statusCode);
+        } catch (error) {
+          outcome = classifySendError(error);
+        } finally {
+          clearInterval(heartbeats);
+        }
+        // A 2xx is sent even when a cancel arrived while its excerpt was read; anything else yields to the cancel.
+        const cancelled = outcome.kind !== 'sent' && context.cancellationSignal.aborted;
+        if (!cancelled) health = healthOutcome(outcome);
+        const finishedAtMs = now();
+        // Receivers that echo the request would otherwise put its secrets into what the API shows.
+        const excerpt = response ? responseExcerpt(response.bodyStart, secretsToMask(destination, signed['webhook-signature'])) : null;
+        const attemptFacts = {
+          eventId,
+          workflowRunId: workflowExecution?.runId ?? 'none',
+          attempt: runAttempt,
+          startedAt: new Date(startedAtMs),
+          durationMs: finishedAtMs - startedAtMs,
+        };
+        if (cancelled) {
+          metrics.attempt('cancelled', attemptFacts.durationMs);
+          log.info('attempt aborted by a cancellation');
+          await recordAttempt({
+            ...attemptFacts,
+            statusCode: response?.statusCode ?? null,
+            error: 'Cancelled: the attempt was aborted by a cancellation',
+            responseBody: excerpt,
+            // The workflow records `cancelled` once this attempt has ended.
+            status: null,
+          });
+          throw context.cancellationSignal.reason;
+        }
+
+        const windowEndMs = scheduledTimestampMs + scheduleToCloseTimeoutMs;
+        const retryFloorMs = Math.max(minRetryIntervalMs, retry.initialIntervalMs);
+        const retryDelayMs =
+          outcome.kind === 'retryable'
+            ? nextRetryDelayMs(retry, attempt, parseRetryAfterMs(response?.retryAfter, finishedAtMs), windowEndMs - finishedAtMs, retryFloorMs)
+            : undefined;
+        // The run's attempts, not this activity's: a hold schedules a new activity with what is left.
+        const lastAttempt = retry.maxAttempts > 0 && runAttempt >= retry.maxAttempts;
+        const retrying = retryDelayMs !== undefined && !lastAttempt;
+
+        // A permanent failure or the last attempt leaves the status to the workflow, the one writer of `failed`.
+        const tookRecord = await recordAttempt({
           ...attemptFacts,
           statusCode: response?.statusCode ?? null,
-          error: 'Cancelled: the attempt was aborted by a cancellation',
+          error: outcome.kind === 'sent' ? null : `${outcome.errorType}: ${outcome.reason}`,
           responseBody: excerpt,
-          // The workflow records `cancelled` once this attempt has ended.
-          status: null,
+          status: outcome.kind === 'sent' ? 'sent' : retrying ? 'retrying' : null,
         });
-        throw context.cancellationSignal.reason;
-      }
 
-      const windowEndMs = scheduledTimestampMs + scheduleToCloseTimeoutMs;
-      const retryFloorMs = Math.max(minRetryIntervalMs, retry.initialIntervalMs);
-      const retryDelayMs =
-        outcome.kind === 'retryable'
-          ? nextRetryDelayMs(retry, attempt, parseRetryAfterMs(response?.retryAfter, finishedAtMs), windowEndMs - finishedAtMs, retryFloorMs)
-          : undefined;
-      const lastAttempt = retry.maxAttempts > 0 && attempt >= retry.maxAttempts;
-      const retrying = retryDelayMs !== undefined && !lastAttempt;
-
-      // A permanent failure or the last attempt leaves the status to the workflow, the one writer of `failed`.
-      const tookRecord = await recordAttempt({
-        ...attemptFacts,
-        statusCode: response?.statusCode ?? null,
-        error: outcome.kind === 'sent' ? null : `${outcome.errorType}: ${outcome.reason}`,
-        responseBody: excerpt,
-        status: outcome.kind === 'sent' ? 'sent' : retrying ? 'retrying' : null,
-      });
-
-      const statusClass = attemptStatusClass(outcome, response?.statusCode);
-      metrics.attempt(statusClass, attemptFacts.durationMs);
-      log.info(
-        { status_code: response?.statusCode ?? null, duration_ms: attemptFacts.durationMs, outcome: outcome.kind, host: new URL(destination.url).host },
-        outcome.kind === 'sent' ? 'webhook accepted' : outcome.reason,
-      );
-      if (outcome.kind === 'sent') {
-        // Counted with the status change: a repeated record of the same acceptance counts nothing.
-        if (tookRecord) metrics.finished('sent');
-        return;
+        const statusClass = attemptStatusClass(outcome, response?.statusCode);
+        metrics.attempt(statusClass, attemptFacts.durationMs);
+        log.info(
+          { status_code: response?.statusCode ?? null, duration_ms: attemptFacts.durationMs, outcome: outcome.kind, host: new URL(destination.url).host },
+          outcome.kind === 'sent' ? 'webhook accepted' : outcome.reason,
+        );
+        if (outcome.kind === 'sent') {
+          // Counted with the status change: a repeated record of the same acceptance counts nothing.
+          if (tookRecord) metrics.finished('sent');
+          return;
+        }
+        const details = [{ statusCode: response?.statusCode ?? null }];
+        if (outcome.kind === 'permanent') {
+          throw ApplicationFailure.create({ type: outcome.errorType, message: outcome.reason, nonRetryable: true, details });
+        }
+        throw ApplicationFailure.create({
+          type: outcome.errorType,
+          message: outcome.reason,
+          details,
+          // Only a Retry-After or the retry floor overrides Temporal's own backoff.
+          nextRetryDelay: retryDelayMs?.overridesBackoff ? retryDelayMs.delayMs : undefined,
+        });
+      } finally {
+        await release(target, breaker, health, log);
       }
-      const details = [{ statusCode: response?.statusCode ?? null }];
-      if (outcome.kind === 'permanent') {
-        throw ApplicationFailure.create({ type: outcome.errorType, message: outcome.reason, nonRetryable: true, details });
-      }
-      throw ApplicationFailure.create({
-        type: outcome.errorType,
-        message: outcome.reason,
-        details,
-        // Only a Retry-After or the retry floor overrides Temporal's own backoff.
-        nextRetryDelay: retryDelayMs?.overridesBackoff ? retryDelayMs.delayMs : undefined,
-      });
     },
 
     /** The run's final status, written by the workflow alone; repeated after a lost reply, it changes and counts nothing. */
     async finishDelivery({ eventId, status, reason }: FinishDeliveryInput): Promise<void> {
       const finished = await store.finish(eventId, status, reason);
+      const log = logger.child({ event_id: eventId });
       if (!finished) {
-        logger.info({ event_id: eventId, status }, `delivery already finished; not recording ${status}`);
+        log.info({ status }, `delivery already finished; not recording ${status}`);
         return;
       }
       metrics.finished(status);
-      logger.info({ event_id: eventId, status }, `delivery ${status}: ${reason}`);
+      log.info({ status, account_id: finished.accountId }, `delivery ${status}: ${reason}`);
+      if (status === 'failed') {
+        const runId = Context.current().info.workflowExecution?.runId ?? 'none';
+        await notifyQuietly(
+          {
+            accountId: finished.accountId,
+            type: 'delivery.exhausted',
+            key: `delivery.exhausted:${eventId}:${runId}`,
+            occurredAtMs: now(),
+            data: { event_id: eventId, destination_id: finished.destinationId, event: finished.targetEvent, reason },
+          },
+          log,
+        );
+      }
     },
   } satisfies DeliveryActivities;
 }
@@ -230,6 +345,13 @@ export function nextRetryDelayMs(
   return { delayMs: exponential, overridesBackoff: false };
 }
 
+/** What an attempt's outcome tells the destination's breaker and failing time. */
+function healthOutcome(outcome: AttemptOutcome): HealthOutcome {
+  if (outcome.kind === 'sent') return { kind: 'success' };
+  const reason = `${outcome.errorType}: ${outcome.reason}`;
+  return outcome.kind === 'retryable' ? { kind: 'retryable_failure', reason } : { kind: 'permanent_failure', reason };
+}
+
 const STATUS_CLASS_BY_ERROR: Record<string, string> = {
   AttemptTimeout: 'timeout',
   NetworkError: 'network',
@@ -240,22 +362,6 @@ const STATUS_CLASS_BY_ERROR: Record<string, string> = {
 function attemptStatusClass(outcome: AttemptOutcome, statusCode: number | undefined): string {
   if (statusCode !== undefined) return `${Math.floor(statusCode / 100)}xx`;
   return outcome.kind === 'sent' ? '2xx' : (STATUS_CLASS_BY_ERROR[outcome.errorType] ?? 'network');
-}
-
-/**
- * Standard Webhooks headers; the timestamp is per attempt, the id is the stable event_id.
- * During a secret rotation the signature header lists one signature per secret, space-separated.
- */
-function signatureHeaders(eventId: string, secrets: Array<string | null>, body: string, nowMs: number): Record<string, string> {
-  const timestamp = new Date(nowMs);
-  return {
-    'webhook-id': eventId,
-    'webhook-timestamp': String(Math.floor(nowMs / 1000)),
-    'webhook-signature': secrets
-      .filter((secret): secret is string => secret !== null)
-      .map((secret) => new Webhook(secret).sign(eventId, timestamp, body))
-      .join(' '),
-  };
 }
 
 /**

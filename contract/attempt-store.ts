@@ -10,9 +10,12 @@ export interface DeliveryTarget {
   /** The customer account the delivery belongs to; a disabled account's deliveries wait. */
   accountId: string;
   accountEnabled: boolean;
+  /** The account's traffic defaults (null = the configured ones). */
+  accountTraffic: { ratePerSecond: number | null; maxInFlight: number | null; autoDisableAfterMs: number | null };
   body: string;
   status: DeliveryStatus;
   destination: {
+    id: string;
     url: string;
     method: WebhookMethod;
     headers: Record<string, string>;
@@ -21,6 +24,10 @@ export interface DeliveryTarget {
     previousSigningSecret: string | null;
     enabled: boolean;
     deleted: boolean;
+    paused: boolean;
+    /** The destination's own limits (null = the account's default). */
+    ratePerSecond: number | null;
+    maxInFlight: number | null;
   };
 }
 
@@ -40,6 +47,13 @@ export interface AttemptRecord {
   status: Extract<DeliveryStatus, 'sent' | 'retrying'> | null;
 }
 
+/** Whose delivery a finish closed: what its notification names. */
+export interface FinishedDelivery {
+  accountId: string;
+  destinationId: string;
+  targetEvent: string;
+}
+
 /** The delivery bookkeeping the activities do, implemented by the worker on PostgreSQL. */
 export interface AttemptStore {
   loadTarget(eventId: string): Promise<DeliveryTarget | undefined>;
@@ -49,8 +63,8 @@ export interface AttemptStore {
    * when it was a repeat or the delivery had already finished.
    */
   recordAttempt(record: AttemptRecord): Promise<boolean>;
-  /** The run's final status; resolves false when the delivery was not open (already finished, or a repeat). */
-  finish(eventId: string, status: Extract<DeliveryStatus, 'failed' | 'cancelled'>, reason: string): Promise<boolean>;
+  /** The run's final status; resolves undefined when the delivery was not open (already finished, or a repeat). */
+  finish(eventId: string, status: Extract<DeliveryStatus, 'failed' | 'cancelled' | 'skipped'>, reason: string): Promise<FinishedDelivery | undefined>;
   /** Whether an error means the database could not be reached, so the same write may be tried again. */
   isUnavailableError(error: unknown): boolean;
 }

@@ -1,19 +1,49 @@
 import type { DeliveryPlan } from './delivery-plan.js';
+import type { HoldReason } from './traffic-gate.js';
 
 /** Workflow input: identifiers and the run's plan only; secrets and the body stay in the database. */
 export interface DeliveryWorkflowInput extends DeliveryPlan {
   eventId: string;
   destinationId: string;
+  /** Carried over by continue-as-new after long holds: what the run had already spent. */
+  spent?: RunBudgetSpent;
+}
+
+/** What a run has used of its plan: attempts sent and retry window, neither counting time held. */
+export interface RunBudgetSpent {
+  attempts: number;
+  windowMs: number;
+  /** A rate slot the run reserved and has not used yet. */
+  reservedSlotAtMs?: number;
 }
 
 /**
- * Signal that wakes a delivery held while its account was disabled, so it resumes at once rather
- * than at its next check. Sent to an account's running deliveries when the account is enabled.
+ * What the send activity returns when the delivery must wait instead of attempting (account
+ * disabled, destination paused, breaker open, a rate or concurrency limit): a result, not a
+ * failure, so Temporal spends no retry on it and neither logs nor the UI call it a failure.
+ */
+export interface SendWebhookResult {
+  held?: DeliveryHold;
+}
+
+/** Why a delivery waits, for how long, and what the activity spent before it was held. */
+export interface DeliveryHold {
+  reason: HoldReason;
+  /** The activity's suggestion; the workflow waits at most this long, less when a signal wakes it. */
+  waitMs: number;
+  /** Attempts the held activity made (and recorded) before it was held. */
+  attemptsMade: number;
+  reservedSlotAtMs?: number;
+}
+
+/**
+ * Signal that wakes a held delivery so it asks for admission at once rather than at its next
+ * check: sent when an account is enabled, a destination resumed, or a slot or breaker frees up.
  */
 export const RESUME_DELIVERY_SIGNAL = 'resumeDelivery';
 
 export interface DeliveryWorkflowResult {
-  status: 'sent';
+  status: 'sent' | 'skipped';
 }
 
 /** One attempt: which delivery, and the plan of the run it belongs to. */
@@ -24,16 +54,19 @@ export interface SendWebhookInput extends DeliveryPlan {
    * anew after a hold while the account was disabled): attempt numbers stay unique within the run.
    */
   attemptsBefore?: number;
+  /** A rate slot reserved on an earlier hold (DeliveryHold.reservedSlotAtMs). */
+  reservedSlotAtMs?: number;
 }
 
 export interface FinishDeliveryInput {
   eventId: string;
-  status: 'failed' | 'cancelled';
+  status: 'failed' | 'cancelled' | 'skipped';
   reason: string;
 }
 
 /** The activities the delivery workflow schedules; the worker registers an implementation of each. */
 export interface DeliveryActivities {
-  sendWebhook(input: SendWebhookInput): Promise<void>;
+  /** Resolves empty once the receiver accepted, with `held` when the delivery must wait; throws when the attempt failed. */
+  sendWebhook(input: SendWebhookInput): Promise<SendWebhookResult | void>;
   finishDelivery(input: FinishDeliveryInput): Promise<void>;
 }

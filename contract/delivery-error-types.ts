@@ -8,7 +8,8 @@ export type PermanentErrorType =
   | 'DestinationNotPublic'
   | 'DestinationUnavailable'
   | 'DeliveryNotFound'
-  | 'InvalidRequest';
+  | 'InvalidRequest'
+  | 'DestinationDisabled';
 
 /** Never retried by the workflow's retry policy, whatever an individual failure says. */
 export const PERMANENT_ERROR_TYPES: readonly PermanentErrorType[] = [
@@ -17,11 +18,16 @@ export const PERMANENT_ERROR_TYPES: readonly PermanentErrorType[] = [
   'DestinationUnavailable',
   'DeliveryNotFound',
   'InvalidRequest',
+  'DestinationDisabled',
 ];
 
+/** Thrown before anything is sent when the destination is disabled: the workflow records `skipped`. */
+export const DESTINATION_DISABLED_ERROR_TYPE: PermanentErrorType = 'DestinationDisabled';
+
+
 /**
- * Thrown by the send activity, before anything is sent, while the delivery's account is disabled:
- * the workflow holds the delivery (no attempt is spent) until the account is enabled again.
+ * What activities from before DeliveryHeld threw while the account was disabled (details: the
+ * attempts made); still understood by the workflow for attempts scheduled before a deploy.
  */
 export const ACCOUNT_DISABLED_ERROR_TYPE = 'AccountDisabled';
 

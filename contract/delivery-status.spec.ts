@@ -13,6 +13,9 @@ const LEGAL: Array<[DeliveryStatus, DeliveryStatus]> = [
   ['retrying', 'cancelled'],
   ['failed', 'pending'],
   ['cancelled', 'pending'],
+  ['pending', 'skipped'],
+  ['retrying', 'skipped'],
+  ['skipped', 'pending'],
 ];
 
 const ILLEGAL: Array<[DeliveryStatus, DeliveryStatus, string]> = [
@@ -31,6 +34,14 @@ const ILLEGAL: Array<[DeliveryStatus, DeliveryStatus, string]> = [
   ['cancelled', 'sent', 'a late attempt cannot reopen a cancelled delivery'],
   ['cancelled', 'failed', 'a cancelled delivery stays cancelled'],
   ['cancelled', 'cancelled', 'a repeated cancel is not a second one'],
+  ['sent', 'skipped', 'an acknowledged delivery is never skipped afterwards'],
+  ['failed', 'skipped', 'a failed delivery stays failed'],
+  ['cancelled', 'skipped', 'a cancelled delivery stays cancelled'],
+  ['skipped', 'skipped', 'a repeated skip is not a second one'],
+  ['skipped', 'retrying', 'a late attempt cannot reopen a skipped delivery'],
+  ['skipped', 'sent', 'a late attempt cannot reopen a skipped delivery'],
+  ['skipped', 'failed', 'a skipped delivery stays skipped'],
+  ['skipped', 'cancelled', 'a skipped delivery stays skipped'],
 ];
 
 describe('delivery status transitions', () => {

@@ -3,10 +3,10 @@
  * change is one of DELIVERY_STATUS_TRANSITIONS, each made by one writer, and a write whose
  * current status is not an allowed predecessor changes nothing (the store's SQL checks it).
  */
-export const DELIVERY_STATUSES = ['pending', 'retrying', 'sent', 'failed', 'cancelled'] as const;
+export const DELIVERY_STATUSES = ['pending', 'retrying', 'sent', 'failed', 'cancelled', 'skipped'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
-export type FinishedDeliveryStatus = Extract<DeliveryStatus, 'sent' | 'failed' | 'cancelled'>;
+export type FinishedDeliveryStatus = Extract<DeliveryStatus, 'sent' | 'failed' | 'cancelled' | 'skipped'>;
 
 interface StatusTransition {
   /** The statuses a delivery may be in for this change to apply. */
@@ -16,16 +16,18 @@ interface StatusTransition {
 }
 
 /**
- * Keyed by the status entered. A finished delivery (`sent`, `failed`, `cancelled`) stays so: a late
+ * Keyed by the status entered. A finished delivery (`sent`, `failed`, `cancelled`, `skipped`) stays so: a late
  * record from an attempt Temporal already gave up on cannot reopen it; only an explicit retry moves
- * `failed` or `cancelled` back to `pending` for a new run.
+ * `failed`, `cancelled` or `skipped` back to `pending` for a new run.
  */
 export const DELIVERY_STATUS_TRANSITIONS: Readonly<Record<DeliveryStatus, StatusTransition>> = {
-  pending: { from: ['failed', 'cancelled'], writer: 'the retry claim of POST /v1/deliveries/:event_id/retry' },
+  pending: { from: ['failed', 'cancelled', 'skipped'], writer: 'the retry claim of POST /v1/accounts/:account_id/deliveries/:event_id/retry' },
   retrying: { from: ['pending', 'retrying'], writer: 'the sendWebhook activity, recording a retryable attempt' },
   sent: { from: ['pending', 'retrying'], writer: 'the sendWebhook activity, recording an accepted attempt' },
   failed: { from: ['pending', 'retrying'], writer: 'the delivery workflow (finishDelivery): a permanent failure, attempts or retry window exhausted' },
   cancelled: { from: ['pending', 'retrying'], writer: 'the delivery workflow (finishDelivery), after a cancellation' },
+  // Ingest also inserts `skipped` directly for a destination that is disabled when the event arrives.
+  skipped: { from: ['pending', 'retrying'], writer: 'the delivery workflow (finishDelivery): its destination was disabled before it was sent' },
 };
 
 /** The statuses a delivery may enter `to` from. */
@@ -39,6 +41,6 @@ export function isAllowedTransition(from: DeliveryStatus, to: DeliveryStatus): b
 
 /** A run is working on the delivery: its attempts may still change it. */
 export const OPEN_DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 'retrying'];
-export const FINISHED_DELIVERY_STATUSES: readonly DeliveryStatus[] = ['sent', 'failed', 'cancelled'];
+export const FINISHED_DELIVERY_STATUSES: readonly DeliveryStatus[] = ['sent', 'failed', 'cancelled', 'skipped'];
 /** What an explicit retry may start a new run from. */
 export const RETRYABLE_DELIVERY_STATUSES: readonly DeliveryStatus[] = allowedPredecessors('pending');

@@ -242,7 +242,7 @@ describe('deliveries API: find, cancel, retry', () => {
       );
       expect(answers.map((answer) => answer.status).sort()).toEqual([202, 409, 409]);
       for (const refused of answers.filter((answer) => answer.status === 409)) {
-        expect(refused.body.message, 'refused by the claim, not by Temporal').toContain('only failed or cancelled deliveries can be retried');
+        expect(refused.body.message, 'refused by the claim, not by Temporal').toContain('only failed, cancelled or skipped deliveries can be retried');
       }
       const retryStarts = starts.filter((start) => start.workflowId === workflowId);
       expect(retryStarts, 'workflow starts asked of Temporal').toHaveLength(1);

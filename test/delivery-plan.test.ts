@@ -195,7 +195,7 @@ describe('one delivery plan per run', () => {
       async (from, to) => {
         const before = await setStatus(from);
 
-        expect(await store.finish(eventId, to, 'late finish')).toBe(false);
+        expect(await store.finish(eventId, to, 'late finish')).toBeUndefined();
         expect(await row()).toEqual(before);
       },
     );
@@ -211,7 +211,7 @@ describe('one delivery plan per run', () => {
     it('finishing a retrying delivery as failed records it', async () => {
       await setStatus('retrying');
 
-      expect(await store.finish(eventId, 'failed', 'gave up')).toBe(true);
+      expect(await store.finish(eventId, 'failed', 'gave up')).toEqual({ accountId: app.accountId, destinationId: expect.any(String), targetEvent: expect.any(String) });
       expect(await row()).toMatchObject({ status: 'failed', last_error: 'before' });
     });
   });

@@ -5,7 +5,7 @@ import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@t
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { RESUME_DELIVERY_SIGNAL, type FinishDeliveryInput, type SendWebhookInput } from '../contract/delivery-activities.js';
+import { RESUME_DELIVERY_SIGNAL, type FinishDeliveryInput, type SendWebhookInput, type SendWebhookResult } from '../contract/delivery-activities.js';
 import { ACCOUNT_DISABLED_ERROR_TYPE } from '../contract/delivery-error-types.js';
 import { DELIVERY_STATUS } from '../contract/search-attributes.js';
 import { workflowSourcePath } from '../src/temporal/workflow-code.js';
@@ -35,7 +35,7 @@ describe('delivery workflow', () => {
   });
 
   /** Runs one workflow with scripted sendWebhook outcomes; returns what finishDelivery was told. */
-  async function run(workflowInput: DeliveryWorkflowInput, sendWebhook: (input: SendWebhookInput, call: number) => Promise<void>) {
+  async function run(workflowInput: DeliveryWorkflowInput, sendWebhook: (input: SendWebhookInput, call: number) => Promise<SendWebhookResult | void>) {
     const taskQueue = `wf-${randomBytes(4).toString('hex')}`;
     const finished: FinishDeliveryInput[] = [];
     let calls = 0;
@@ -103,6 +103,42 @@ describe('delivery workflow', () => {
     expect(seen.map((activityInput) => activityInput.attemptsBefore)).toEqual([0, 2]);
     // The signal ended the hold, not its 30 s timer.
     expect(Date.now() - startedAt).toBeLessThan(20_000);
+  });
+
+  it('spends no attempt on a hold: after two failed attempts and a rate-limit hold, max_attempts 3 leaves exactly one more', async () => {
+    const seen: SendWebhookInput[] = [];
+    const outcome = await run(input({ maxAttempts: 3 }), async (activityInput, call) => {
+      seen.push(activityInput);
+      if (call <= 2) throw ApplicationFailure.create({ type: 'RetryableHttpStatus', message: 'receiver answered HTTP 503' });
+      if (call === 3) return { held: { reason: 'rate_limited', waitMs: 200, attemptsMade: 2, reservedSlotAtMs: 1_800_000_000_000 } };
+      throw ApplicationFailure.create({ type: 'RetryableHttpStatus', message: 'receiver answered HTTP 502' });
+    });
+    // Calls 1-2 are one scheduled activity retried by Temporal; 3 is its last try, held; 4 is the new activity's only attempt.
+    expect(outcome.calls).toBe(4);
+    expect(seen.map((activityInput) => activityInput.attemptsBefore)).toEqual([0, 0, 0, 2]);
+    expect(seen[3]?.reservedSlotAtMs).toBe(1_800_000_000_000);
+    expect(outcome.finished).toEqual([expect.objectContaining({ status: 'failed', reason: 'receiver answered HTTP 502' })]);
+  });
+
+  it('spends no retry window on a hold: a delivery held longer than max_age_ms is still attempted afterwards', async () => {
+    let held = false;
+    const outcome = await run(input({ maxAgeMs: 1_500 }), async () => {
+      if (!held) {
+        held = true;
+        return { held: { reason: 'breaker_open', waitMs: 2_500, attemptsMade: 0 } };
+      }
+    });
+    expect(outcome.result).toEqual({ status: 'sent' });
+    expect(outcome.calls).toBe(2);
+  });
+
+  it('records skipped, not failed, when the destination is disabled', async () => {
+    const outcome = await run(input(), async () => {
+      throw ApplicationFailure.create({ type: 'DestinationDisabled', message: 'destination is disabled', nonRetryable: true });
+    });
+    expect(outcome.result).toEqual({ status: 'skipped' });
+    expect(outcome.finished).toEqual([expect.objectContaining({ status: 'skipped', reason: 'destination is disabled' })]);
+    expect(outcome.status).toBe('skipped');
   });
 
   it('stops at a permanent failure, records failed and fails the workflow', async () => {

@@ -28,11 +28,14 @@ describe('event ingest', () => {
     expect(response.body.deliveries).toEqual([]);
   });
 
-  it('creates no delivery for a disabled destination', async () => {
+  it('keeps the delivery for a disabled destination as skipped, never sent, with no workflow', async () => {
     const disabled = await createDestination(app, { url: `${receiver.url}/off`, event_map: { registration: 'Reg' }, enabled: false });
     const response = await app.request('POST', app.path('/events'), { id: uniqueId('evt'), canonical: 'registration', uid: 'u1' });
     expect(response.status).toBe(202);
-    expect(response.body.deliveries.map((d: { destination_id: string }) => d.destination_id)).not.toContain(disabled.id);
+    const skipped = response.body.deliveries.find((d: { destination_id: string }) => d.destination_id === disabled.id);
+    expect(skipped).toMatchObject({ status: 'skipped', event: 'Reg' });
+    await expect(app.temporal.workflow.getHandle(`delivery-${skipped.event_id}`).describe()).rejects.toThrow(/not found/i);
+    expect(receiver.requests.some((request) => request.path === '/off')).toBe(false);
   });
 
   it('answers a repeated event id with the same deliveries and starts no second workflow', async () => {

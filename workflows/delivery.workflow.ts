@@ -16,10 +16,12 @@ import {
 import {
   RESUME_DELIVERY_SIGNAL,
   type DeliveryActivities,
+  type DeliveryHold,
   type DeliveryWorkflowInput,
   type DeliveryWorkflowResult,
 } from '../contract/delivery-activities.js';
-import { ACCOUNT_DISABLED_ERROR_TYPE, PERMANENT_ERROR_TYPES } from '../contract/delivery-error-types.js';
+import { ACCOUNT_DISABLED_ERROR_TYPE, DESTINATION_DISABLED_ERROR_TYPE, PERMANENT_ERROR_TYPES } from '../contract/delivery-error-types.js';
+import type { HoldReason } from '../contract/traffic-gate.js';
 import { ATTEMPT_BOOKKEEPING_MARGIN_MS } from '../contract/delivery-plan.js';
 import { DELIVERY_STATUS } from '../contract/search-attributes.js';
 
@@ -27,12 +29,16 @@ import { DELIVERY_STATUS } from '../contract/search-attributes.js';
 const HEARTBEAT_TIMEOUT_MS = 10_000;
 
 /**
- * How long a delivery of a disabled account waits before it looks again: doubling from the first
- * to the longest, so a long-disabled account costs a few history events an hour, not a minute. The
- * resume signal sent when the account is enabled ends any wait at once.
+ * How long a delivery held by its account or a paused destination waits before it looks again:
+ * doubling from the first to the longest, so a long hold costs a few history events an hour, not a
+ * minute. The resume signal (account enabled, destination resumed) ends any wait at once.
  */
-const FIRST_ACCOUNT_HOLD_MS = 30_000;
-const LONGEST_ACCOUNT_HOLD_MS = 600_000;
+const FIRST_HOLD_MS = 30_000;
+const LONGEST_HOLD_MS = 600_000;
+/** A limiter's or breaker's suggested wait is honoured within these bounds. */
+const SHORTEST_TRAFFIC_WAIT_MS = 50;
+/** Holds whose length the activity cannot know: the workflow backs off on its own. */
+const OPEN_ENDED_HOLDS: ReadonlySet<HoldReason> = new Set(['account_disabled', 'destination_paused']);
 
 const resumeDelivery = defineSignal(RESUME_DELIVERY_SIGNAL);
 
@@ -41,25 +47,15 @@ const resumeDelivery = defineSignal(RESUME_DELIVERY_SIGNAL);
  * a first-try success costs one activity and no bookkeeping steps in the history. The run's plan
  * (attempt timeout and retry numbers) sets Temporal's timeouts and goes to every attempt unchanged,
  * so the HTTP request and Temporal never disagree on how long an attempt may take.
+ *
+ * A delivery the activity finds it must hold (its result says `held`: account disabled, destination paused,
+ * breaker open, rate or concurrency limit) waits here, on a timer that a resume signal may end
+ * early, and is scheduled again. Waiting spends neither attempts nor retry window: the next
+ * activity gets what the run has left of both (`spent`), so `max_attempts` counts requests sent
+ * and `max_age_ms` the time spent attempting and backing off.
  */
 export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<DeliveryWorkflowResult> {
   const { retry } = input;
-  const { sendWebhook } = proxyActivities<DeliveryActivities>({
-    startToCloseTimeout: input.attemptTimeoutMs + ATTEMPT_BOOKKEEPING_MARGIN_MS,
-    scheduleToCloseTimeout: retry.maxAgeMs,
-    // A worker that dies mid-attempt is noticed after this, not after the whole attempt timeout.
-    heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
-    // On cancel, wait for an attempt in flight to abort and record itself before the workflow records `cancelled`.
-    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-    retry: {
-      initialInterval: retry.initialIntervalMs,
-      backoffCoefficient: retry.backoffCoefficient,
-      maximumInterval: retry.maxIntervalMs,
-      // The SDK spells "unlimited" as no limit at all rather than 0.
-      maximumAttempts: retry.maxAttempts > 0 ? retry.maxAttempts : undefined,
-      nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES],
-    },
-  });
   const { finishDelivery } = proxyLocalActivities<DeliveryActivities>({
     startToCloseTimeout: '30 seconds',
     // The final status must reach the database however long it is down.
@@ -71,21 +67,59 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
     resumeRequested = true;
   });
 
-  let attemptsBefore = 0;
+  const spent = { attempts: input.spent?.attempts ?? 0, windowMs: input.spent?.windowMs ?? 0 };
+  let reservedSlotAtMs = input.spent?.reservedSlotAtMs;
   try {
-    for (let hold = 0; ; hold++) {
-      try {
-        await sendWebhook({ eventId: input.eventId, attemptTimeoutMs: input.attemptTimeoutMs, retry, attemptsBefore });
-        upsertSearchAttributes([{ key: DELIVERY_STATUS, value: 'sent' }]);
-        return { status: 'sent' };
-      } catch (error) {
-        if (!isAccountDisabled(error)) throw error;
-        attemptsBefore += attemptsMadeBeforeHold(error);
+    for (let openEndedHolds = 0; ; ) {
+      const attemptsLeft = retry.maxAttempts > 0 ? retry.maxAttempts - spent.attempts : undefined;
+      const windowLeftMs = retry.maxAgeMs - spent.windowMs;
+      if ((attemptsLeft !== undefined && attemptsLeft <= 0) || windowLeftMs <= 0) {
+        throw ApplicationFailure.create({ type: 'RetriesExhausted', message: 'retry window ended before the receiver accepted the webhook', nonRetryable: true });
       }
-      // Held, not failed: nothing was sent, and the retry window starts afresh once the account is enabled.
+      const { sendWebhook } = proxyActivities<DeliveryActivities>({
+        startToCloseTimeout: input.attemptTimeoutMs + ATTEMPT_BOOKKEEPING_MARGIN_MS,
+        scheduleToCloseTimeout: windowLeftMs,
+        // A worker that dies mid-attempt is noticed after this, not after the whole attempt timeout.
+        heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
+        // On cancel, wait for an attempt in flight to abort and record itself before the workflow records `cancelled`.
+        cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        retry: {
+          initialInterval: retry.initialIntervalMs,
+          backoffCoefficient: retry.backoffCoefficient,
+          maximumInterval: retry.maxIntervalMs,
+          // The SDK spells "unlimited" as no limit at all rather than 0.
+          maximumAttempts: attemptsLeft,
+          nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES],
+        },
+      });
+      // Reset before the attempt: a wake sent while it runs (a slot freed meanwhile) is not lost.
       resumeRequested = false;
-      await condition(() => resumeRequested, Math.min(FIRST_ACCOUNT_HOLD_MS * 2 ** hold, LONGEST_ACCOUNT_HOLD_MS));
-      if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof deliveryWorkflow>(input);
+      const scheduledAtMs = Date.now();
+      let hold: DeliveryHold;
+      try {
+        const result = await sendWebhook({ eventId: input.eventId, attemptTimeoutMs: input.attemptTimeoutMs, retry, attemptsBefore: spent.attempts, reservedSlotAtMs });
+        if (!result?.held) {
+          upsertSearchAttributes([{ key: DELIVERY_STATUS, value: 'sent' }]);
+          return { status: 'sent' };
+        }
+        hold = result.held;
+      } catch (error) {
+        const held = legacyAccountHold(error);
+        if (!held) throw error;
+        hold = held;
+      }
+      spent.attempts += hold.attemptsMade;
+      // Attempting and Temporal's backoff between attempts count; the hold that follows does not.
+      spent.windowMs += Date.now() - scheduledAtMs;
+      reservedSlotAtMs = hold.reservedSlotAtMs;
+      const waitMs = OPEN_ENDED_HOLDS.has(hold.reason)
+        ? Math.min(FIRST_HOLD_MS * 2 ** openEndedHolds++, LONGEST_HOLD_MS)
+        : Math.max(SHORTEST_TRAFFIC_WAIT_MS, Math.min(hold.waitMs, LONGEST_HOLD_MS));
+      if (!OPEN_ENDED_HOLDS.has(hold.reason)) openEndedHolds = 0;
+      await condition(() => resumeRequested, waitMs);
+      if (workflowInfo().continueAsNewSuggested) {
+        await continueAsNew<typeof deliveryWorkflow>({ ...input, spent: { ...spent, reservedSlotAtMs } });
+      }
     }
   } catch (error) {
     if (isCancellation(error)) {
@@ -95,6 +129,12 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
       upsertSearchAttributes([{ key: DELIVERY_STATUS, value: 'cancelled' }]);
       throw error;
     }
+    if (isDestinationDisabled(error)) {
+      // Not a failure of the delivery: it is kept, listable and can be sent again once the destination is enabled.
+      await finishDelivery({ eventId: input.eventId, status: 'skipped', reason: failureReason(error) });
+      upsertSearchAttributes([{ key: DELIVERY_STATUS, value: 'skipped' }]);
+      return { status: 'skipped' };
+    }
     const reason = failureReason(error);
     await finishDelivery({ eventId: input.eventId, status: 'failed', reason });
     upsertSearchAttributes([{ key: DELIVERY_STATUS, value: 'failed' }]);
@@ -103,14 +143,15 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
   }
 }
 
-function isAccountDisabled(error: unknown): error is ActivityFailure & { cause: ApplicationFailure } {
-  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === ACCOUNT_DISABLED_ERROR_TYPE;
+/** The hold of an activity from before holds were results: it failed with AccountDisabled, its detail the attempts made. */
+function legacyAccountHold(error: unknown): DeliveryHold | undefined {
+  if (!(error instanceof ActivityFailure) || !(error.cause instanceof ApplicationFailure) || error.cause.type !== ACCOUNT_DISABLED_ERROR_TYPE) return undefined;
+  const [made] = error.cause.details ?? [];
+  return { reason: 'account_disabled', waitMs: FIRST_HOLD_MS, attemptsMade: typeof made === 'number' && Number.isInteger(made) && made >= 0 ? made : 0 };
 }
 
-/** The attempts the held activity made (and recorded) before it found the account disabled. */
-function attemptsMadeBeforeHold(error: ActivityFailure & { cause: ApplicationFailure }): number {
-  const [made] = error.cause.details ?? [];
-  return typeof made === 'number' && Number.isInteger(made) && made >= 0 ? made : 0;
+function isDestinationDisabled(error: unknown): boolean {
+  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === DESTINATION_DISABLED_ERROR_TYPE;
 }
 
 function failureReason(error: unknown): string {

@@ -1,11 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Put, Query, Res } from '@nestjs/common';
-import { ApiParam, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, HttpStatus, Param, Post, Put, Query, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ApiErrors } from '../common/api-errors.js';
+import { ApiErrorResponses, ApiErrors } from '../common/api-errors.js';
 import { ACCOUNT_ID_PARAM, Authenticated, CreatesAccount, ServiceOnly } from '../common/route-access.decorator.js';
 import { TenantAccount, type TenantAccountContext } from '../common/tenant-account.js';
 import { AccountsService } from './accounts.service.js';
-import { AccountPageDto, AccountResponseDto, ListAccountsQueryDto, PutAccountDto } from './dto/account.dto.js';
+import { AccountPageDto, AccountResponseDto, ListAccountsQueryDto, PutAccountDto, PutAccountResponseDto } from './dto/account.dto.js';
+import { RotatedOperationalWebhookSecretResponseDto } from '../operational-webhooks/dto/operational-webhook.dto.js';
 
 @ApiTags('accounts')
 @Authenticated()
@@ -32,7 +33,9 @@ export class AccountsController {
   /** 201 when the id is new, 200 when it updated an existing account. The guard has checked the id. */
   @Put()
   @CreatesAccount()
-  async put(@Param('account_id') accountId: string, @Body() dto: PutAccountDto, @Res({ passthrough: true }) response: Response): Promise<AccountResponseDto> {
+  @ApiCreatedResponse({ type: PutAccountResponseDto, description: 'created' })
+  @ApiOkResponse({ type: PutAccountResponseDto, description: 'updated' })
+  async put(@Param('account_id') accountId: string, @Body() dto: PutAccountDto, @Res({ passthrough: true }) response: Response): Promise<PutAccountResponseDto> {
     const { account, created } = await this.accounts.put(accountId, dto);
     response.status(created ? 201 : 200);
     return account;
@@ -49,5 +52,18 @@ export class AccountsController {
   @HttpCode(204)
   remove(@TenantAccount() account: TenantAccountContext): Promise<void> {
     return this.accounts.remove(account.id);
+  }
+
+  /**
+   * Service keys, and account keys with `manage` (the default scope of a POST), like a
+   * destination's rotate-secret: the account's own systems verify these notifications. 409 while
+   * the account has no operational_webhook_url.
+   */
+  @Post('operational-webhook/rotate-secret')
+  @HttpCode(200)
+  @ApiOkResponse({ type: RotatedOperationalWebhookSecretResponseDto })
+  @ApiErrorResponses(HttpStatus.CONFLICT)
+  rotateOperationalWebhookSecret(@TenantAccount() account: TenantAccountContext): Promise<RotatedOperationalWebhookSecretResponseDto> {
+    return this.accounts.rotateOperationalWebhookSecret(account.id);
   }
 }

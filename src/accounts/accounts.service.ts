@@ -6,7 +6,12 @@ import { decodeAccountCursor, encodeAccountCursor } from './account-cursor.js';
 import { AccountError, AccountErrorCode, accountNotFound } from './account.errors.js';
 import { AccountRepository, type Account } from './account.repository.js';
 import { DEFAULT_PAGE_SIZE } from '../common/page-query.dto.js';
-import type { AccountPageDto, AccountResponseDto, ListAccountsQueryDto, PutAccountDto } from './dto/account.dto.js';
+import type { AccountPageDto, AccountResponseDto, ListAccountsQueryDto, PutAccountDto, PutAccountResponseDto } from './dto/account.dto.js';
+import type { RotatedOperationalWebhookSecretResponseDto } from '../operational-webhooks/dto/operational-webhook.dto.js';
+import { OperationalWebhookError, OperationalWebhookErrorCode } from '../operational-webhooks/operational-webhook.errors.js';
+import { newOperationalWebhookSecret } from '../operational-webhooks/operational-webhook-secret.js';
+import { OperationalWebhookUrlPolicy } from '../operational-webhooks/operational-webhook-url-policy.js';
+import type { OperationalWebhookChange } from './account.repository.js';
 
 @Injectable()
 export class AccountsService {
@@ -16,17 +21,47 @@ export class AccountsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly accounts: AccountRepository,
     private readonly openDeliveries: OpenDeliveries,
+    private readonly operationalWebhookUrls: OperationalWebhookUrlPolicy,
   ) {}
 
-  async put(id: string, dto: PutAccountDto): Promise<{ account: AccountResponseDto; created: boolean }> {
-    const { account, created, wasEnabled } = await this.accounts.upsert(id, {
+  async put(id: string, dto: PutAccountDto): Promise<{ account: PutAccountResponseDto; created: boolean }> {
+    const operationalWebhook = await this.operationalWebhookChange(dto.operational_webhook_url);
+    const { account, created, wasEnabled, issuedOperationalWebhookSecret } = await this.accounts.upsert(id, {
       name: dto.name,
       enabled: dto.enabled,
       rateLimitPerMinute: dto.rate_limit_per_minute,
       maxDestinations: dto.max_destinations,
+      defaultRatePerSecond: dto.default_rate_limit_per_second,
+      defaultMaxInFlight: dto.default_max_in_flight,
+      autoDisableAfterMs: dto.auto_disable_after_ms,
+      operationalWebhook,
     });
     if (wasEnabled === false && account.enabled) await this.wakeHeldDeliveries(id);
-    return { account: this.toResponse(account), created };
+    // The secret is shown once, when it is generated; every later answer shows the URL only.
+    const secret = issuedOperationalWebhookSecret === undefined ? {} : { operational_webhook_secret: issuedOperationalWebhookSecret };
+    return { account: { ...this.toResponse(account), ...secret }, created };
+  }
+
+  /** Left out: unchanged. The URL is checked (DNS included) before the account row is locked. */
+  private async operationalWebhookChange(url: string | null | undefined): Promise<OperationalWebhookChange | undefined> {
+    if (url === undefined) return undefined;
+    if (url === null) return { url: null };
+    await this.operationalWebhookUrls.check(url);
+    return { url, secretIfNone: newOperationalWebhookSecret() };
+  }
+
+  /**
+   * A new operational webhook secret. Until the grace period ends (SIGNING_SECRET_GRACE_PERIOD_MS,
+   * as for destinations) notifications carry signatures with both, so the receiver can switch
+   * without rejecting one.
+   */
+  async rotateOperationalWebhookSecret(id: string): Promise<RotatedOperationalWebhookSecretResponseDto> {
+    const secret = newOperationalWebhookSecret();
+    const expiresAt = new Date(Date.now() + this.config.signingSecretGracePeriodMs);
+    if (!(await this.accounts.rotateOperationalWebhookSecret(id, secret, expiresAt))) {
+      throw new OperationalWebhookError(OperationalWebhookErrorCode.NotConfigured, 'the account has no operational_webhook_url: set one with PUT /v1/accounts/{account_id} first');
+    }
+    return { operational_webhook_secret: secret, previous_secret_expires_at: expiresAt.toISOString() };
   }
 
   /**
@@ -80,6 +115,10 @@ export class AccountsService {
       enabled: account.enabled,
       rate_limit_per_minute: account.rateLimitPerMinute ?? this.config.rateLimitPerMinute,
       max_destinations: account.maxDestinations ?? this.config.limits.maxDestinations,
+      default_rate_limit_per_second: account.defaultRatePerSecond ?? this.config.traffic.ratePerSecond,
+      default_max_in_flight: account.defaultMaxInFlight ?? this.config.traffic.maxInFlight,
+      auto_disable_after_ms: account.autoDisableAfterMs ?? this.config.traffic.autoDisableAfterMs,
+      operational_webhook_url: account.operationalWebhookUrl,
       created_at: account.createdAt.toISOString(),
       updated_at: account.updatedAt.toISOString(),
     };

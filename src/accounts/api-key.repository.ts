@@ -92,8 +92,11 @@ export class ApiKeyRepository {
       enabled: boolean;
       rate_limit_per_minute: number | null;
       max_destinations: number | null;
+      default_rate_limit_per_second: number | null;
+      default_max_in_flight: number | null;
     }> = await this.dataSource.query(
-      `SELECT k.id, k.scopes, k.last_used_at, a.id AS account_id, a.enabled, a.rate_limit_per_minute, a.max_destinations
+      `SELECT k.id, k.scopes, k.last_used_at, a.id AS account_id, a.enabled, a.rate_limit_per_minute, a.max_destinations,
+              a.default_rate_limit_per_second, a.default_max_in_flight
          FROM api_keys k JOIN accounts a ON a.id = k.account_id
         WHERE k.digest = $1`,
       [digest],
@@ -104,7 +107,14 @@ export class ApiKeyRepository {
         id: row.id,
         scopes: row.scopes,
         lastUsedAt: row.last_used_at,
-        account: { id: row.account_id, enabled: row.enabled, rateLimitPerMinute: row.rate_limit_per_minute, maxDestinations: row.max_destinations },
+        account: {
+          id: row.account_id,
+          enabled: row.enabled,
+          rateLimitPerMinute: row.rate_limit_per_minute,
+          maxDestinations: row.max_destinations,
+          defaultRatePerSecond: row.default_rate_limit_per_second,
+          defaultMaxInFlight: row.default_max_in_flight,
+        },
       }
     );
   }

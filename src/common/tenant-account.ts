@@ -11,6 +11,9 @@ export interface TenantAccountContext {
   /** Per-account overrides of the configured limits; null = the configured default. */
   maxDestinations: number | null;
   rateLimitPerMinute: number | null;
+  /** The account's defaults for its destinations' traffic limits; null = the configured default. */
+  defaultRatePerSecond: number | null;
+  defaultMaxInFlight: number | null;
 }
 
 const accounts = new WeakMap<Request, TenantAccountContext>();

@@ -37,6 +37,7 @@ export interface AppConfig {
    */
   rateLimitUnauthenticatedPerMinute: number;
   limits: DeliveryLimits;
+  traffic: TrafficDefaults;
   /**
    * Express's `trust proxy`: which hops may set X-Forwarded-For, so the per-address limit counts
    * clients rather than the load balancer. False (the peer address counts) unless configured.
@@ -50,6 +51,18 @@ export interface DeliveryLimits {
   maxDestinations: number;
   /** Smallest retry interval a destination may ask for, and the floor under any Retry-After. */
   minRetryIntervalMs: number;
+}
+
+/** Traffic control defaults (docs/TRAFFIC.md); destinations and accounts may override the limits. */
+export interface TrafficDefaults {
+  /** DEFAULT_MAX_IN_FLIGHT: attempts in flight per destination unless it or its account says otherwise. */
+  maxInFlight: number;
+  /** DEFAULT_RATE_LIMIT_PER_SECOND: requests per second per destination; null (unset) = no limit. */
+  ratePerSecond: number | null;
+  breakerFailureThreshold: number;
+  breakerCooldownMs: number;
+  /** AUTO_DISABLE_AFTER_MS: failing this long without a success disables a destination; null (0) = never. */
+  autoDisableAfterMs: number | null;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -139,6 +152,23 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     maxDestinations: integer('MAX_DESTINATIONS', 100, 1, 10_000),
     minRetryIntervalMs: integer('RETRY_MIN_INTERVAL_MS', 1_000, 100, 3_600_000),
   };
+  const defaultRate = text('DEFAULT_RATE_LIMIT_PER_SECOND');
+  let ratePerSecond: number | null = null;
+  if (defaultRate !== undefined) {
+    ratePerSecond = Number(defaultRate);
+    if (!/^\d+(\.\d+)?$/.test(defaultRate) || !(ratePerSecond > 0) || ratePerSecond > 10_000) {
+      problems.push(`DEFAULT_RATE_LIMIT_PER_SECOND must be a number above 0 and at most 10000, got "${defaultRate}"`);
+      ratePerSecond = null;
+    }
+  }
+  const autoDisableAfterMs = integer('AUTO_DISABLE_AFTER_MS', 5 * 86_400_000, 0, 365 * 86_400_000);
+  const traffic: TrafficDefaults = {
+    maxInFlight: integer('DEFAULT_MAX_IN_FLIGHT', 20, 1, 10_000),
+    ratePerSecond,
+    breakerFailureThreshold: integer('BREAKER_FAILURE_THRESHOLD', 10, 1, 10_000),
+    breakerCooldownMs: integer('BREAKER_COOLDOWN_MS', 30_000, 100, 3_600_000),
+    autoDisableAfterMs: autoDisableAfterMs === 0 ? null : autoDisableAfterMs,
+  };
   const signingSecretGracePeriodMs = integer('SIGNING_SECRET_GRACE_PERIOD_MS', 86_400_000, 0, 30 * 86_400_000);
   if (delivery.maxIntervalMs < delivery.initialIntervalMs) {
     problems.push('RETRY_MAX_INTERVAL_MS must not be smaller than RETRY_INITIAL_INTERVAL_MS');
@@ -172,6 +202,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     rateLimitPerMinute,
     rateLimitUnauthenticatedPerMinute,
     limits,
+    traffic,
     trustProxy,
   };
 }

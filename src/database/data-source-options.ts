@@ -8,9 +8,11 @@ import { SigningSecretRotation1764316800000 } from './migrations/1764316800000-s
 import { DeletedDestinationsHoldNoSecrets1764417600000 } from './migrations/1764417600000-deleted-destinations-hold-no-secrets.js';
 import { NextAttemptTimeFromTemporal1764504000000 } from './migrations/1764504000000-next-attempt-time-from-temporal.js';
 import { Accounts1764590400000 } from './migrations/1764590400000-accounts.js';
+import { DestinationTraffic1764676800000 } from './migrations/1764676800000-destination-traffic.js';
+import { OperationalWebhooks1764680400000 } from './migrations/1764680400000-operational-webhooks.js';
 
 export const ENTITIES = [Destination, Delivery, DeliveryAttempt];
-export const MIGRATIONS = [InitialSchema1764230400000, SigningSecretRotation1764316800000, DeletedDestinationsHoldNoSecrets1764417600000, NextAttemptTimeFromTemporal1764504000000, Accounts1764590400000];
+export const MIGRATIONS = [InitialSchema1764230400000, SigningSecretRotation1764316800000, DeletedDestinationsHoldNoSecrets1764417600000, NextAttemptTimeFromTemporal1764504000000, Accounts1764590400000, DestinationTraffic1764676800000, OperationalWebhooks1764680400000];
 
 export interface DatabaseConnectionOptions {
   url: string;

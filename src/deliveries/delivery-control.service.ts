@@ -42,7 +42,7 @@ export class DeliveryControlService {
   }
 
   /**
-   * Starts a new run for a failed or cancelled delivery: same event_id, same stored body.
+   * Starts a new run for a failed, cancelled or skipped delivery: same event_id, same stored body.
    * The conditional update lets exactly one of several concurrent retries through.
    */
   async retry(accountId: string, eventId: string): Promise<DeliveryActionResponseDto> {
@@ -52,7 +52,7 @@ export class DeliveryControlService {
       const current = await this.load(accountId, eventId);
       throw new DeliveryError(
         DeliveryErrorCode.NotRetryable,
-        `delivery ${eventId} is ${current.status}; only failed or cancelled deliveries can be retried`,
+        `delivery ${eventId} is ${current.status}; only failed, cancelled or skipped deliveries can be retried`,
       );
     }
     try {

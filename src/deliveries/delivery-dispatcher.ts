@@ -129,9 +129,11 @@ export class DeliveryDispatcher {
   }
 
   /**
-   * A new run of a failed or cancelled delivery, under the same workflow id and event_id.
-   * Temporal refuses it while a run is open or after a completed one, so two concurrent
-   * retries cannot start two runs. Throws WorkflowExecutionAlreadyStartedError when refused.
+   * A new run of a failed, cancelled or skipped delivery, under the same workflow id and event_id.
+   * Which deliveries may be retried is decided by the caller's conditional claim on the row (a
+   * `sent` one never is); Temporal still refuses a start while a run is open, so two concurrent
+   * retries cannot run at once. A closed run of any kind may be followed: a skipped delivery's run
+   * completed. Throws WorkflowExecutionAlreadyStartedError when refused.
    */
   async startRetry(dispatch: DeliveryDispatch): Promise<void> {
     await this.start(dispatch, 'retry', Date.now() + TEMPORAL_CALL_DEADLINE_MS);
@@ -149,7 +151,7 @@ export class DeliveryDispatcher {
         workflowId: dispatch.workflowId,
         taskQueue: this.config.temporal.taskQueue,
         args: [input],
-        workflowIdReusePolicy: run === 'first' ? 'REJECT_DUPLICATE' : 'ALLOW_DUPLICATE_FAILED_ONLY',
+        workflowIdReusePolicy: run === 'first' ? 'REJECT_DUPLICATE' : 'ALLOW_DUPLICATE',
         workflowIdConflictPolicy: run === 'first' ? 'USE_EXISTING' : 'FAIL',
         typedSearchAttributes: [
           { key: ACCOUNT_ID, value: dispatch.accountId },

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { AttemptRecord, AttemptStore, DeliveryTarget } from '../../contract/attempt-store.js';
+import type { AttemptRecord, AttemptStore, DeliveryTarget, FinishedDelivery } from '../../contract/attempt-store.js';
 import type { WebhookMethod } from '../../contract/webhook-connector.js';
 import type { CanonicalEvent } from '../common/canonical-event.js';
 import { isDatabaseUnavailableError } from '../database/database-errors.js';
@@ -49,6 +49,10 @@ export interface NewDelivery {
   /** The serialised webhook body, sent unchanged on every attempt. */
   body: string;
   workflowId: string;
+  /** `skipped` when the destination is disabled: kept and listable, never sent unless retried. */
+  status: Extract<DeliveryStatus, 'pending' | 'skipped'>;
+  /** Why a skipped delivery was skipped. */
+  reason: string | null;
 }
 
 export interface DeliveryFilter {
@@ -104,10 +108,11 @@ export class DeliveryRepository implements AttemptStore {
          ON CONFLICT (account_id, idempotency_key) DO NOTHING
          RETURNING id
        ), stored_deliveries AS (
-         INSERT INTO deliveries (account_id, event_id, source_event_id, destination_id, canonical, target_event, body, status, workflow_id)
-         SELECT $1, t.event_id, event.id, t.destination_id, $4, t.target_event, t.body, 'pending', t.workflow_id
-           FROM event, unnest($8::text[], $9::uuid[], $10::text[], $11::text[], $12::text[])
-             AS t(event_id, destination_id, target_event, body, workflow_id)
+         INSERT INTO deliveries (account_id, event_id, source_event_id, destination_id, canonical, target_event, body, status, workflow_id, last_error, completed_at)
+         SELECT $1, t.event_id, event.id, t.destination_id, $4, t.target_event, t.body, t.status, t.workflow_id, t.reason,
+                CASE WHEN t.status = 'skipped' THEN now() END
+           FROM event, unnest($8::text[], $9::uuid[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
+             AS t(event_id, destination_id, target_event, body, workflow_id, status, reason)
        )
        SELECT id FROM event`,
       [
@@ -123,6 +128,8 @@ export class DeliveryRepository implements AttemptStore {
         deliveries.map((delivery) => delivery.targetEvent),
         deliveries.map((delivery) => delivery.body),
         deliveries.map((delivery) => delivery.workflowId),
+        deliveries.map((delivery) => delivery.status),
+        deliveries.map((delivery) => delivery.reason),
       ],
     );
     return stored.length > 0;
@@ -139,7 +146,7 @@ export class DeliveryRepository implements AttemptStore {
     );
     if (!event) return undefined;
     const rows: Array<DeliveryToDispatchRow & { status: DeliveryStatus; dispatched: boolean }> = await manager.query(
-      `SELECT d.event_id, d.account_id, d.canonical, d.target_event, d.status, d.dispatched_at IS NOT NULL AS dispatched, ${DISPATCH_DESTINATION_COLUMNS}
+      `SELECT d.event_id, d.account_id, d.canonical, d.target_event, d.status, (d.dispatched_at IS NOT NULL OR d.status <> 'pending') AS dispatched, ${DISPATCH_DESTINATION_COLUMNS}
          FROM deliveries d JOIN destinations t ON t.id = d.destination_id AND t.account_id = d.account_id
         WHERE d.account_id = $1 AND d.source_event_id = $2
         ORDER BY t.created_at, t.id`,
@@ -160,7 +167,7 @@ export class DeliveryRepository implements AttemptStore {
     const rows: DeliveryToDispatchRow[] = await this.dataSource.query(
       `SELECT d.event_id, d.account_id, d.canonical, d.target_event, ${DISPATCH_DESTINATION_COLUMNS}
          FROM deliveries d JOIN destinations t ON t.id = d.destination_id
-        WHERE d.dispatched_at IS NULL AND d.created_at < now() - make_interval(secs => $1)
+        WHERE d.dispatched_at IS NULL AND d.status = 'pending' AND d.created_at < now() - make_interval(secs => $1)
         ORDER BY d.created_at
         LIMIT $2`,
       [olderThanSeconds, limit],
@@ -187,7 +194,7 @@ export class DeliveryRepository implements AttemptStore {
   }
 
   /**
-   * Moves the account's failed or cancelled delivery back to `pending` for a new run; returns the
+   * Moves the account's failed, cancelled or skipped delivery back to `pending` for a new run; returns the
    * status it had, or undefined when it could not be retried. The conditional update lets exactly
    * one of several concurrent retries through.
    */
@@ -267,7 +274,9 @@ export class DeliveryRepository implements AttemptStore {
   async loadTarget(eventId: string): Promise<DeliveryTarget | undefined> {
     const [row]: TargetRow[] = await this.dataSource.query(
       `SELECT d.event_id, d.body, d.status, d.account_id, a.enabled AS account_enabled,
-              t.url, t.method, t.headers, t.signing_secret, t.enabled, t.deleted_at,
+              a.default_rate_limit_per_second, a.default_max_in_flight, a.auto_disable_after_ms,
+              t.id AS destination_id, t.url, t.method, t.headers, t.signing_secret, t.enabled, t.deleted_at,
+              t.paused_at, t.rate_limit_per_second, t.max_in_flight,
               CASE WHEN t.previous_signing_secret_expires_at > now() THEN t.previous_signing_secret END AS previous_signing_secret
          FROM deliveries d JOIN destinations t ON t.id = d.destination_id JOIN accounts a ON a.id = d.account_id
         WHERE d.event_id = $1`,
@@ -278,9 +287,16 @@ export class DeliveryRepository implements AttemptStore {
       eventId: row.event_id,
       accountId: row.account_id,
       accountEnabled: row.account_enabled,
+      accountTraffic: {
+        ratePerSecond: row.default_rate_limit_per_second,
+        maxInFlight: row.default_max_in_flight,
+        // bigint arrives as text.
+        autoDisableAfterMs: row.auto_disable_after_ms === null ? null : Number(row.auto_disable_after_ms),
+      },
       body: row.body,
       status: row.status,
       destination: {
+        id: row.destination_id,
         url: row.url,
         method: row.method,
         headers: row.headers,
@@ -288,6 +304,9 @@ export class DeliveryRepository implements AttemptStore {
         previousSigningSecret: row.previous_signing_secret,
         enabled: row.enabled,
         deleted: row.deleted_at !== null,
+        paused: row.paused_at !== null,
+        ratePerSecond: row.rate_limit_per_second,
+        maxInFlight: row.max_in_flight,
       },
     };
   }
@@ -345,16 +364,17 @@ export class DeliveryRepository implements AttemptStore {
    * The run's final status, decided by the workflow: retries exhausted, a permanent failure, or a
    * cancellation. Applies only to an open delivery; resolves false when nothing changed.
    */
-  async finish(eventId: string, status: Extract<DeliveryStatus, 'failed' | 'cancelled'>, reason: string): Promise<boolean> {
+  async finish(eventId: string, status: Extract<DeliveryStatus, 'failed' | 'cancelled' | 'skipped'>, reason: string): Promise<FinishedDelivery | undefined> {
     // TypeORM answers an UPDATE … RETURNING with [rows, affected count].
-    const [, affected]: [unknown[], number] = await this.dataSource.query(
-      `UPDATE deliveries SET status = $2, last_error = COALESCE(last_error, $3),
+    const [rows]: [Array<{ account_id: string; destination_id: string; target_event: string }>, number] = await this.dataSource.query(
+      `UPDATE deliveries SET status = $2, last_error = CASE WHEN $2 = 'skipped' THEN $3 ELSE COALESCE(last_error, $3) END,
               completed_at = now(), updated_at = now()
         WHERE event_id = $1 AND status = ANY($4)
-       RETURNING 1`,
+       RETURNING account_id, destination_id, target_event`,
       [eventId, status, reason, allowedPredecessors(status)],
     );
-    return affected > 0;
+    const [row] = rows;
+    return row && { accountId: row.account_id, destinationId: row.destination_id, targetEvent: row.target_event };
   }
 
   isUnavailableError(error: unknown): boolean {
@@ -393,8 +413,12 @@ interface TargetRow {
   event_id: string;
   account_id: string;
   account_enabled: boolean;
+  default_rate_limit_per_second: number | null;
+  default_max_in_flight: number | null;
+  auto_disable_after_ms: string | null;
   body: string;
   status: DeliveryStatus;
+  destination_id: string;
   url: string;
   method: WebhookMethod;
   headers: Record<string, string>;
@@ -402,4 +426,7 @@ interface TargetRow {
   previous_signing_secret: string | null;
   enabled: boolean;
   deleted_at: Date | null;
+  paused_at: Date | null;
+  rate_limit_per_second: number | null;
+  max_in_flight: number | null;
 }

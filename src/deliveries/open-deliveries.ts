@@ -22,7 +22,7 @@ export class OpenDeliveries {
    * gone at its next attempt and ends without sending (DeliveryNotFound).
    */
   cancelAll(accountId: string): Promise<number> {
-    return this.forEachRunning(accountId, 'cancel', async (workflowId) => {
+    return this.forEachRunning(accountId, undefined, 'cancel', async (workflowId) => {
       await this.temporal.workflow.getHandle(workflowId).cancel();
     });
   }
@@ -32,11 +32,21 @@ export class OpenDeliveries {
    * resumes at its next check (at most ten minutes later).
    */
   wake(accountId: string): Promise<number> {
-    return this.forEachRunning(accountId, 'wake', (workflowId) => this.temporal.workflow.getHandle(workflowId).signal(RESUME_DELIVERY_SIGNAL));
+    return this.forEachRunning(accountId, undefined, 'wake', (workflowId) => this.temporal.workflow.getHandle(workflowId).signal(RESUME_DELIVERY_SIGNAL));
   }
 
-  private async forEachRunning(accountId: string, action: string, act: (workflowId: string) => Promise<void>): Promise<number> {
-    const query = `AccountId = "${accountId}" AND ExecutionStatus = "Running" AND WorkflowType = "deliveryWorkflow"`;
+  /**
+   * Wakes the running deliveries of one destination (resumed, or enabled again), so held ones ask
+   * for admission at once; one this misses looks again at its next check (at most ten minutes later).
+   */
+  wakeDestination(accountId: string, destinationId: string): Promise<number> {
+    return this.forEachRunning(accountId, destinationId, 'wake', (workflowId) => this.temporal.workflow.getHandle(workflowId).signal(RESUME_DELIVERY_SIGNAL));
+  }
+
+  private async forEachRunning(accountId: string, destinationId: string | undefined, action: string, act: (workflowId: string) => Promise<void>): Promise<number> {
+    // Destination ids are UUIDs (checked by the route), account ids [A-Za-z0-9._:-]: neither can end a quoted string.
+    const ofDestination = destinationId === undefined ? '' : ` AND DestinationId = "${destinationId}"`;
+    const query = `AccountId = "${accountId}"${ofDestination} AND ExecutionStatus = "Running" AND WorkflowType = "deliveryWorkflow"`;
     let count = 0;
     let batch: Promise<void>[] = [];
     // Account ids are [A-Za-z0-9._:-]: nothing in them can end the quoted string of the query.
@@ -49,7 +59,7 @@ export class OpenDeliveries {
       }
     }
     await Promise.all(batch);
-    this.logger.log(`${action}: ${count} running deliveries of account ${accountId}`);
+    this.logger.log(`${action}: ${count} running deliveries of account ${accountId}${destinationId === undefined ? '' : `, destination ${destinationId}`}`);
     return count;
   }
 

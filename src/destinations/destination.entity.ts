@@ -61,6 +61,25 @@ export class Destination {
   @Column({ name: 'retry_policy', type: 'jsonb' })
   retryPolicy: RetryPolicyOverrides;
 
+  /** Requests per second; null → the account's default, else DEFAULT_RATE_LIMIT_PER_SECOND (unset: no limit). */
+  @Column({ name: 'rate_limit_per_second', type: 'double precision', nullable: true })
+  rateLimitPerSecond: number | null;
+
+  /** Attempts in flight at once; null → the account's default, else DEFAULT_MAX_IN_FLIGHT. */
+  @Column({ name: 'max_in_flight', type: 'integer', nullable: true })
+  maxInFlight: number | null;
+
+  /** Set while paused: deliveries are held, not sent, until resumed. */
+  @Column({ name: 'paused_at', type: 'timestamptz', nullable: true })
+  pausedAt: Date | null;
+
+  /** When and why the destination was disabled (through the API or by auto-disable); null while enabled. */
+  @Column({ name: 'disabled_at', type: 'timestamptz', nullable: true })
+  disabledAt: Date | null;
+
+  @Column({ name: 'disabled_reason', type: 'text', nullable: true })
+  disabledReason: string | null;
+
   /** ERASED_SIGNING_SECRET once the destination is deleted. */
   @Column({ name: 'signing_secret', type: 'text' })
   signingSecret: string;

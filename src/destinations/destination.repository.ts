@@ -32,17 +32,25 @@ export function toDispatchDestination(row: DispatchDestinationRow): DispatchDest
 /** A destination an event reaches, with the name its canonical event maps to there. */
 export interface MatchedDestination extends DispatchDestination {
   targetEvent: string;
+  /** A disabled destination still gets the delivery, as `skipped`, so nothing is silently dropped. */
+  enabled: boolean;
+  disabledReason: string | null;
 }
 
 /** The fields a destination is created with; the account is the repository's to set, everything else the database's. */
 export type NewDestination = Pick<
   Destination,
-  'name' | 'url' | 'method' | 'headers' | 'eventMap' | 'enabled' | 'timeoutMs' | 'retryPolicy' | 'signingSecret'
+  | 'name' | 'url' | 'method' | 'headers' | 'eventMap' | 'enabled' | 'timeoutMs' | 'retryPolicy' | 'signingSecret'
+  | 'rateLimitPerSecond' | 'maxInFlight' | 'disabledAt' | 'disabledReason'
 >;
 
 /** The fields a change may set; undefined leaves a field as it is. */
 export type DestinationChanges = Partial<
-  Pick<Destination, 'name' | 'url' | 'method' | 'headers' | 'eventMap' | 'enabled' | 'timeoutMs' | 'retryPolicy'>
+  Pick<
+    Destination,
+    | 'name' | 'url' | 'method' | 'headers' | 'eventMap' | 'enabled' | 'timeoutMs' | 'retryPolicy'
+    | 'rateLimitPerSecond' | 'maxInFlight' | 'pausedAt' | 'disabledAt' | 'disabledReason'
+  >
 >;
 
 /**
@@ -100,12 +108,14 @@ export class DestinationRepository {
   changeLocked(
     accountId: string,
     id: string,
-    change: (current: Destination) => DestinationChanges | Promise<DestinationChanges>,
+    change: (current: Destination, manager: EntityManager) => DestinationChanges | Promise<DestinationChanges>,
   ): Promise<Destination | undefined> {
     return this.tenant.run(accountId, async (manager) => {
       const current = await lockLive(manager, accountId, id);
       if (!current) return undefined;
-      manager.merge(Destination, current, await change(current));
+      // Undefined fields are left as they are; null is a value (back to a default).
+      const changes = Object.fromEntries(Object.entries(await change(current, manager)).filter(([, value]) => value !== undefined));
+      manager.merge(Destination, current, changes);
       return manager.save(current);
     });
   }
@@ -140,7 +150,22 @@ export class DestinationRepository {
   }
 
   /**
-   * The account's enabled destinations that map `canonical`, oldest first and at most `limit` of
+   * Disables a destination that has been failing longer than its account allows (the traffic
+   * gate's auto-disable), with the reason, unless it is already disabled or deleted. Runs in the
+   * gate's transaction (`manager`, as the table owner: the worker's system work). True when it changed.
+   */
+  async disableAfterFailures(accountId: string, id: string, reason: string, manager: EntityManager): Promise<boolean> {
+    const [, affected]: [unknown[], number] = await manager.query(
+      `UPDATE destinations SET enabled = false, disabled_at = now(), disabled_reason = $3, updated_at = now()
+        WHERE account_id = $1 AND id = $2 AND enabled AND deleted_at IS NULL
+       RETURNING 1`,
+      [accountId, id, reason],
+    );
+    return affected > 0;
+  }
+
+  /**
+   * The account's live destinations (enabled or not) that map `canonical`, oldest first and at most `limit` of
    * them, and the account's click of `uid`, in one round trip: ingest reads both before it writes,
    * in its tenant transaction (`manager`, of TenantDatabase.run for `accountId`). The click is read
    * here, not through the click repository, because joining it saves a statement on the hottest
@@ -150,13 +175,13 @@ export class DestinationRepository {
   async matchEvent(accountId: string, canonical: CanonicalEvent, uid: string, limit: number, manager: EntityManager): Promise<EventMatch> {
     const rows: MatchQueryRow[] = await manager.query(
       `SELECT c.uid AS click_uid, c.tg_id, c.fbclid, c.campaign_id, c.campaign_name, c.country,
-              t.destination_id, t.destination_name, t.target_event, t.timeout_ms, t.retry_policy
+              t.destination_id, t.destination_name, t.target_event, t.timeout_ms, t.retry_policy, t.enabled, t.disabled_reason
          FROM (SELECT 1) AS one
          LEFT JOIN clicks c ON c.account_id = $1 AND c.uid = $3
          LEFT JOIN LATERAL (
-           SELECT ${DISPATCH_DESTINATION_COLUMNS}, t.event_map ->> $2 AS target_event, t.created_at
+           SELECT ${DISPATCH_DESTINATION_COLUMNS}, t.event_map ->> $2 AS target_event, t.created_at, t.enabled, t.disabled_reason
              FROM destinations t
-            WHERE t.account_id = $1 AND t.enabled AND t.deleted_at IS NULL AND t.event_map ? $2
+            WHERE t.account_id = $1 AND t.deleted_at IS NULL AND t.event_map ? $2
             ORDER BY t.created_at, t.id
             LIMIT $4
          ) t ON true
@@ -167,7 +192,7 @@ export class DestinationRepository {
     const click = first?.click_uid ? clickContextFromRow({ ...first, uid: first.click_uid }) : undefined;
     const destinations = rows
       .filter((row): row is MatchQueryRow & MatchedDestinationRow => row.destination_id !== null)
-      .map((row) => ({ ...toDispatchDestination(row), targetEvent: row.target_event }));
+      .map((row) => ({ ...toDispatchDestination(row), targetEvent: row.target_event, enabled: row.enabled, disabledReason: row.disabled_reason }));
     return { click, destinations: destinations.slice(0, limit), beyondLimit: destinations.length > limit };
   }
 }
@@ -177,6 +202,8 @@ type MatchQueryRow = Omit<ClickRow, 'uid'> & { click_uid: string | null } & { [K
 
 interface MatchedDestinationRow extends DispatchDestinationRow {
   target_event: string;
+  enabled: boolean;
+  disabled_reason: string | null;
 }
 
 /** The account's live row, locked until the transaction ends so a concurrent delete waits for it. */

@@ -24,23 +24,37 @@ export class DestinationsController {
 
   @Get()
   list(@TenantAccount() account: TenantAccountContext): Promise<DestinationResponseDto[]> {
-    return this.destinations.list(account.id);
+    return this.destinations.list(account);
   }
 
   @Get(':id')
   get(@TenantAccount() account: TenantAccountContext, @Param('id', uuid) id: string): Promise<DestinationResponseDto> {
-    return this.destinations.get(account.id, id);
+    return this.destinations.get(account, id);
   }
 
   @Patch(':id')
   update(@TenantAccount() account: TenantAccountContext, @Param('id', uuid) id: string, @Body() dto: UpdateDestinationDto): Promise<DestinationResponseDto> {
-    return this.destinations.update(account.id, id, dto);
+    return this.destinations.update(account, id, dto);
   }
 
   @Delete(':id')
   @HttpCode(204)
   remove(@TenantAccount() account: TenantAccountContext, @Param('id', uuid) id: string): Promise<void> {
     return this.destinations.remove(account.id, id);
+  }
+
+  /** Holds new and retrying deliveries (nothing fails, nothing is dropped) until resumed. */
+  @Post(':id/pause')
+  @HttpCode(200)
+  pause(@TenantAccount() account: TenantAccountContext, @Param('id', uuid) id: string): Promise<DestinationResponseDto> {
+    return this.destinations.pause(account, id);
+  }
+
+  /** Ends a pause; the held deliveries drain at the destination's limits. */
+  @Post(':id/resume')
+  @HttpCode(200)
+  resume(@TenantAccount() account: TenantAccountContext, @Param('id', uuid) id: string): Promise<DestinationResponseDto> {
+    return this.destinations.resume(account, id);
   }
 
   @Post(':id/rotate-secret')

@@ -1,4 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { OpenDeliveries } from '../deliveries/open-deliveries.js';
+import { describeTemporalError, isTemporalUnavailableError } from '../temporal/temporal-errors.js';
+import { CLOSED_HEALTH, TrafficRepository } from '../traffic/traffic.repository.js';
+import type { HealthState } from '../traffic/traffic-rules.js';
 import { randomBytes } from 'node:crypto';
 import type { TenantAccountContext } from '../common/tenant-account.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
@@ -12,12 +16,17 @@ import type { CreatedDestinationResponseDto, DestinationResponseDto, RotatedSecr
 import { effectiveRetryPolicy, effectiveTimeoutMs } from './retry-policy.js';
 
 const MASKED_HEADER_VALUE = '********';
+const DISABLED_THROUGH_THE_API = 'disabled through the API';
 const SIGNING_SECRET_BYTES = 24;
 
 @Injectable()
 export class DestinationsService {
+  private readonly logger = new Logger(DestinationsService.name);
+
   constructor(
     private readonly destinations: DestinationRepository,
+    private readonly traffic: TrafficRepository,
+    private readonly openDeliveries: OpenDeliveries,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly urlPolicy: DestinationUrlPolicy,
   ) {}
@@ -39,6 +48,10 @@ export class DestinationsService {
       enabled: dto.enabled ?? true,
       timeoutMs: dto.timeout_ms ?? null,
       retryPolicy,
+      rateLimitPerSecond: dto.rate_limit_per_second ?? null,
+      maxInFlight: dto.max_in_flight ?? null,
+      disabledAt: dto.enabled === false ? new Date() : null,
+      disabledReason: dto.enabled === false ? DISABLED_THROUGH_THE_API : null,
       signingSecret: newSigningSecret(),
     });
     if (!saved) {
@@ -47,7 +60,7 @@ export class DestinationsService {
         `destination limit reached: at most ${maxDestinations} destinations may exist at once in this account; delete one before creating another`,
       );
     }
-    return { ...this.toResponse(saved), signing_secret: saved.signingSecret };
+    return { ...this.toResponse(account, saved, undefined), signing_secret: saved.signingSecret };
   }
 
   /**
@@ -61,13 +74,32 @@ export class DestinationsService {
     return { id, signing_secret: rotated.signingSecret, previous_secret_expires_at: expiresAt.toISOString() };
   }
 
-  async list(accountId: string): Promise<DestinationResponseDto[]> {
-    const all = await this.destinations.listLive(accountId);
-    return all.map((destination) => this.toResponse(destination));
+  async list(account: TenantAccountContext): Promise<DestinationResponseDto[]> {
+    const all = await this.destinations.listLive(account.id);
+    const health = await this.traffic.findHealth(account.id, all.map((destination) => destination.id));
+    return all.map((destination) => this.toResponse(account, destination, health.get(destination.id)));
   }
 
-  async get(accountId: string, id: string): Promise<DestinationResponseDto> {
-    return this.toResponse(await this.findOrFail(accountId, id));
+  async get(account: TenantAccountContext, id: string): Promise<DestinationResponseDto> {
+    return this.withHealth(account, await this.findOrFail(account.id, id));
+  }
+
+  /**
+   * Holds the destination's deliveries, new and retrying, without failing or dropping any; attempts
+   * already in flight finish. Idempotent: pausing a paused destination keeps its first pause time.
+   */
+  async pause(account: TenantAccountContext, id: string): Promise<DestinationResponseDto> {
+    const saved = await this.destinations.changeLocked(account.id, id, (current) => ({ pausedAt: current.pausedAt ?? new Date() }));
+    if (!saved) throw notFound(id);
+    return this.withHealth(account, saved);
+  }
+
+  /** Ends a pause and wakes the held deliveries, which then go at the destination's limits. */
+  async resume(account: TenantAccountContext, id: string): Promise<DestinationResponseDto> {
+    const saved = await this.destinations.changeLocked(account.id, id, () => ({ pausedAt: null }));
+    if (!saved) throw notFound(id);
+    await this.wakeHeld(account.id, id);
+    return this.withHealth(account, saved);
   }
 
   /**
@@ -75,14 +107,24 @@ export class DestinationsService {
    * headers unless the same request gives headers again: they were meant for the old receiver,
    * and an `Authorization` value must not follow the url to a server the editor chose.
    */
-  async update(accountId: string, id: string, dto: UpdateDestinationDto): Promise<DestinationResponseDto> {
+  async update(account: TenantAccountContext, id: string, dto: UpdateDestinationDto): Promise<DestinationResponseDto> {
+    const accountId = account.id;
     await this.findOrFail(accountId, id);
+    let reEnabled = false;
     const retryPolicy = dto.retry_policy === undefined ? undefined : this.checkRetryPolicy(dto.retry_policy);
     const url = dto.url === undefined ? undefined : await this.checkUrl(dto.url);
     // The DNS check above runs before the row is locked; the locked read decides.
-    const saved = await this.destinations.changeLocked(accountId, id, (current) => {
+    const saved = await this.destinations.changeLocked(accountId, id, async (current, manager) => {
       const movesOrigin = url !== undefined && url.origin !== new URL(current.url).origin;
+      const disabling = dto.enabled === false && current.enabled;
+      reEnabled = dto.enabled === true && !current.enabled;
+      // Enabling is the explicit act that clears an auto-disable: the breaker and the failing time start afresh.
+      if (reEnabled) await this.traffic.reset(accountId, id, manager);
       return {
+        ...(disabling ? { disabledAt: new Date(), disabledReason: DISABLED_THROUGH_THE_API } : {}),
+        ...(reEnabled ? { disabledAt: null, disabledReason: null } : {}),
+        rateLimitPerSecond: dto.rate_limit_per_second,
+        maxInFlight: dto.max_in_flight,
         name: dto.name,
         url: dto.url,
         method: dto.method,
@@ -95,7 +137,9 @@ export class DestinationsService {
       };
     });
     if (!saved) throw notFound(id);
-    return this.toResponse(saved);
+    // Deliveries that were held while disabled ended as skipped; only the breaker's waiters remain to wake.
+    if (reEnabled) await this.wakeHeld(accountId, id);
+    return this.withHealth(account, saved);
   }
 
   /**
@@ -106,6 +150,24 @@ export class DestinationsService {
    */
   async remove(accountId: string, id: string): Promise<void> {
     if (!(await this.destinations.softDeleteErasingSecrets(accountId, id))) throw notFound(id);
+  }
+
+  /**
+   * Held deliveries look again at their own next check anyway (at most ten minutes later); waking
+   * them makes "resumed" mean now. A Temporal outage does not fail the request whose change is stored.
+   */
+  private async wakeHeld(accountId: string, id: string): Promise<void> {
+    try {
+      await this.openDeliveries.wakeDestination(accountId, id);
+    } catch (error) {
+      if (!isTemporalUnavailableError(error)) throw error;
+      this.logger.warn(`destination ${id} resumed, but its held deliveries could not be woken now (${describeTemporalError(error) ?? 'Temporal unavailable'}); they resume at their next check`);
+    }
+  }
+
+  private async withHealth(account: TenantAccountContext, destination: Destination): Promise<DestinationResponseDto> {
+    const health = await this.traffic.findHealth(account.id, [destination.id]);
+    return this.toResponse(account, destination, health.get(destination.id));
   }
 
   private async findOrFail(accountId: string, id: string): Promise<Destination> {
@@ -147,8 +209,10 @@ export class DestinationsService {
     return JSON.parse(JSON.stringify({ initial_interval_ms, backoff_coefficient, max_interval_ms, max_attempts, max_age_ms }));
   }
 
-  private toResponse(destination: Destination): DestinationResponseDto {
+  private toResponse(account: TenantAccountContext, destination: Destination, health: HealthState | undefined): DestinationResponseDto {
     const policy = effectiveRetryPolicy(destination.retryPolicy, this.config.delivery);
+    const state = health ?? CLOSED_HEALTH;
+    const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
     return {
       id: destination.id,
       name: destination.name,
@@ -164,6 +228,21 @@ export class DestinationsService {
         max_interval_ms: policy.maxIntervalMs,
         max_attempts: policy.maxAttempts,
         max_age_ms: policy.maxAgeMs,
+      },
+      rate_limit_per_second: destination.rateLimitPerSecond ?? account.defaultRatePerSecond ?? this.config.traffic.ratePerSecond,
+      max_in_flight: destination.maxInFlight ?? account.defaultMaxInFlight ?? this.config.traffic.maxInFlight,
+      paused: destination.pausedAt !== null,
+      paused_at: destination.pausedAt?.toISOString() ?? null,
+      disabled_reason: destination.enabled ? null : (destination.disabledReason ?? DISABLED_THROUGH_THE_API),
+      disabled_at: destination.enabled ? null : (destination.disabledAt?.toISOString() ?? null),
+      health: {
+        breaker: state.breaker,
+        failure_streak: state.failureStreak,
+        failing_since: iso(state.failingSinceMs),
+        open_until: state.breaker === 'open' ? iso(state.openUntilMs) : null,
+        last_success_at: iso(state.lastSuccessAtMs),
+        last_failure_at: iso(state.lastFailureAtMs),
+        last_failure_reason: state.lastFailureReason,
       },
       created_at: destination.createdAt.toISOString(),
       updated_at: destination.updatedAt.toISOString(),

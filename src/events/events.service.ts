@@ -98,8 +98,12 @@ export class EventsService {
       const click = matched.click ?? emptyClickContext(event.uid);
       const planned = matched.destinations.map((destination) => {
         const eventId = deliveryEventId(account.id, event.idempotencyKey, destination.id);
+        const skipped = !destination.enabled;
         return {
+          skipped,
           delivery: {
+            status: skipped ? ('skipped' as const) : ('pending' as const),
+            reason: skipped ? `destination disabled${destination.disabledReason ? `: ${destination.disabledReason}` : ''}` : null,
             eventId,
             destinationId: destination.id,
             targetEvent: destination.targetEvent,
@@ -127,7 +131,8 @@ export class EventsService {
         manager,
       );
       if (!inserted) return this.existingDeliveries(account.id, event.idempotencyKey, event.fingerprint, manager);
-      return planned.map(({ dispatch }): PlannedDelivery => ({ status: 'pending', dispatched: false, dispatch }));
+      // A skipped delivery has no workflow: it counts as dispatched so nothing starts one unasked.
+      return planned.map(({ dispatch, skipped }): PlannedDelivery => ({ status: skipped ? 'skipped' : 'pending', dispatched: skipped, dispatch }));
     });
   }
 

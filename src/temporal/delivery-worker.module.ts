@@ -1,8 +1,10 @@
 import { Module } from '@nestjs/common';
 import { DispatchModule } from '../deliveries/dispatch.module.js';
 import { UndispatchedDeliverySweeper } from '../deliveries/undispatched-delivery-sweeper.js';
+import { TrafficModule } from '../traffic/traffic.module.js';
+import { OperationalWebhooksModule } from '../operational-webhooks/operational-webhooks.module.js';
 import { DeliveryWorkerService } from './delivery-worker.service.js';
 import { TemporalModule } from './temporal.module.js';
 
-@Module({ imports: [TemporalModule, DispatchModule], providers: [DeliveryWorkerService, UndispatchedDeliverySweeper] })
+@Module({ imports: [TemporalModule, DispatchModule, TrafficModule, OperationalWebhooksModule], providers: [DeliveryWorkerService, UndispatchedDeliverySweeper] })
 export class DeliveryWorkerModule {}

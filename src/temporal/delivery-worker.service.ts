@@ -2,10 +2,15 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Dispatcher } from 'undici';
 import { createDeliveryActivities, WebhookHttpClient } from '../../activities/index.js';
+import { createOperationalWebhookActivities } from '../../activities/operational-webhook.activities.js';
+import { OperationalNotifications } from '../operational-webhooks/operational-notifications.js';
+import { PostgresOperationalWebhookStore } from '../operational-webhooks/operational-webhook.store.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { HOST_RESOLVER } from '../config/config.module.js';
 import type { HostResolver } from '../url-policy/destination-url-policy.js';
 import { DeliveryRepository } from '../deliveries/delivery.repository.js';
+import { PostgresTrafficGate } from '../traffic/postgres-traffic-gate.js';
+import { TemporalDeliveryWaker } from '../traffic/temporal-delivery-waker.js';
 import { rootLogger } from '../logging/root-logger.js';
 import { prometheusDeliveryMetrics } from '../metrics/delivery-metrics.js';
 import { ensureDeliverySearchAttributes } from './search-attribute-registration.js';
@@ -51,6 +56,10 @@ export class DeliveryWorkerService implements OnApplicationBootstrap, OnApplicat
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly deliveries: DeliveryRepository,
     @Inject(HOST_RESOLVER) private readonly hostResolver: HostResolver,
+    private readonly gate: PostgresTrafficGate,
+    private readonly waker: TemporalDeliveryWaker,
+    private readonly notifier: OperationalNotifications,
+    private readonly operationalWebhooks: PostgresOperationalWebhookStore,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -66,14 +75,27 @@ export class DeliveryWorkerService implements OnApplicationBootstrap, OnApplicat
       namespace,
       taskQueue,
       ...workflowCodeOptions(),
-      activities: createDeliveryActivities({
-        store: this.deliveries,
-        // The activity reaches receivers only through this pool, whose connector enforces the SSRF rules.
-        http: new WebhookHttpClient(this.httpDispatcher),
-        minRetryIntervalMs: this.config.limits.minRetryIntervalMs,
-        metrics: prometheusDeliveryMetrics,
-        logger: rootLogger.child({ component: 'delivery' }),
-      }),
+      activities: {
+        ...createDeliveryActivities({
+          store: this.deliveries,
+          // The activity reaches receivers only through this pool, whose connector enforces the SSRF rules.
+          http: new WebhookHttpClient(this.httpDispatcher),
+          minRetryIntervalMs: this.config.limits.minRetryIntervalMs,
+          metrics: prometheusDeliveryMetrics,
+          logger: rootLogger.child({ component: 'delivery' }),
+          gate: this.gate,
+          waker: this.waker,
+          notifier: this.notifier,
+          traffic: this.config.traffic,
+        }),
+        // The account-level channel: same guarded pool, its own workflow, store and records.
+        ...createOperationalWebhookActivities({
+          store: this.operationalWebhooks,
+          http: new WebhookHttpClient(this.httpDispatcher),
+          minRetryIntervalMs: this.config.limits.minRetryIntervalMs,
+          logger: rootLogger.child({ component: 'operational-webhook' }),
+        }),
+      },
       ...DELIVERY_WORKER_TUNING,
       // On SIGTERM an attempt in flight may finish (at most one attempt timeout) before it is cancelled and retried elsewhere.
       shutdownGraceTime: SHUTDOWN_GRACE,

@@ -11,7 +11,8 @@ export interface ReceivedRequest {
 
 /** What the receiver does with the n-th request (0-based). */
 export type ReceiverReply =
-  | { status: number; headers?: Record<string, string>; body?: string | Buffer }
+  /** `delayMs`: the answer waits that long, so requests overlap (counted in `maxInFlight`). */
+  | { status: number; headers?: Record<string, string>; body?: string | Buffer; delayMs?: number }
   /** Answers with the request's headers in its body: as a JSON object, or as `name: value` lines. */
   | { status: number; echoHeaders: 'json' | 'text' }
   /**
@@ -29,6 +30,9 @@ export class Receiver {
   readonly requests: ReceivedRequest[] = [];
   /** TCP connections accepted, whether or not a request followed. */
   connections = 0;
+  /** Requests being answered right now, and the most there ever were at once. */
+  inFlight = 0;
+  maxInFlight = 0;
   private readonly sockets = new Set<Socket>();
   private replies: ReceiverReply[] = [{ status: 200 }];
 
@@ -68,6 +72,15 @@ export class Receiver {
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    let counted = true;
+    const done = () => {
+      if (!counted) return;
+      counted = false;
+      this.inFlight -= 1;
+    };
+    response.on('close', done);
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const index = this.requests.length;
@@ -93,6 +106,7 @@ export class Receiver {
       this.trickle(response, reply.status, reply.trickle);
       return;
     }
+    if (reply.delayMs !== undefined) await new Promise((resolve) => setTimeout(resolve, reply.delayMs));
     response.writeHead(reply.status, reply.headers);
     response.end(reply.body ?? '');
   }

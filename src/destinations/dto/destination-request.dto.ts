@@ -20,6 +20,10 @@ import { MAX_ATTEMPTS_PER_RUN } from '../retry-policy.js';
 import { IsEventMap, IsHeaderMap, IsNotNull, IsOmittable, IsPlainText } from './destination-validators.js';
 
 export const MAX_URL_LENGTH = 2048;
+/** One request per 1,000 s at the slowest; beyond 10,000/s a limit is no limit for one destination. */
+export const MIN_RATE_LIMIT_PER_SECOND = 0.001;
+export const MAX_RATE_LIMIT_PER_SECOND = 10_000;
+export const MAX_IN_FLIGHT_LIMIT = 10_000;
 const DAY_MS = 86_400_000;
 
 /**
@@ -86,6 +90,28 @@ export class CreateDestinationDto {
   @ApiPropertyOptional({ type: Number, minimum: 100, maximum: 60_000, nullable: true, description: 'per-attempt timeout; null or absent = DELIVERY_TIMEOUT_MS' })
   @IsOptional() @IsInt() @Min(100) @Max(60_000)
   timeout_ms?: number | null;
+
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: MIN_RATE_LIMIT_PER_SECOND,
+    maximum: MAX_RATE_LIMIT_PER_SECOND,
+    example: 10,
+    description: "requests per second to this destination (fractions allowed: 0.5 = one every 2 s); deliveries beyond it wait without spending attempts. null or absent = the account's default_rate_limit_per_second, else DEFAULT_RATE_LIMIT_PER_SECOND (unset: no limit)",
+  })
+  @IsOptional() @IsNumber({ allowNaN: false, allowInfinity: false }) @Min(MIN_RATE_LIMIT_PER_SECOND) @Max(MAX_RATE_LIMIT_PER_SECOND)
+  rate_limit_per_second?: number | null;
+
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: 1,
+    maximum: MAX_IN_FLIGHT_LIMIT,
+    example: 5,
+    description: "attempts in flight at once across all workers; deliveries beyond it wait. null or absent = the account's default_max_in_flight, else DEFAULT_MAX_IN_FLIGHT (20)",
+  })
+  @IsOptional() @IsInt() @Min(1) @Max(MAX_IN_FLIGHT_LIMIT)
+  max_in_flight?: number | null;
 
   @ApiPropertyOptional({ type: RetryPolicyDto, description: 'replaces the stored overrides as a whole on PATCH' })
   @IsOmittable() @IsObject() @ValidateNested() @Type(() => RetryPolicyDto)

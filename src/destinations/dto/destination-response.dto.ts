@@ -11,6 +11,21 @@ export class RetryPolicyResponseDto {
   @ApiProperty() max_age_ms: number;
 }
 
+export class DestinationHealthDto {
+  @ApiProperty({ enum: ['closed', 'open', 'half_open'], description: 'open: deliveries wait for the cool-down; half_open: one probe decides' })
+  breaker: 'closed' | 'open' | 'half_open';
+  @ApiProperty({ description: 'consecutive retryable failures (5xx, 408, 429, timeouts, network errors) since the last success' })
+  failure_streak: number;
+  @ApiProperty({ nullable: true, type: String, description: 'start of the current run of failures; auto-disable counts from here' })
+  failing_since: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'while open: when the next probe may go' })
+  open_until: string | null;
+  @ApiProperty({ nullable: true, type: String }) last_success_at: string | null;
+  @ApiProperty({ nullable: true, type: String }) last_failure_at: string | null;
+  @ApiProperty({ nullable: true, type: String, example: 'RetryableHttpStatus: receiver answered HTTP 503' })
+  last_failure_reason: string | null;
+}
+
 export class DestinationResponseDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() name: string;
@@ -23,6 +38,17 @@ export class DestinationResponseDto {
   @ApiProperty({ description: 'effective per-attempt timeout' }) timeout_ms: number;
   @ApiProperty({ type: RetryPolicyResponseDto, description: 'effective policy: overrides over the global defaults' })
   retry_policy: RetryPolicyResponseDto;
+  @ApiProperty({ nullable: true, type: Number, description: "effective requests per second (the destination's, the account's default or DEFAULT_RATE_LIMIT_PER_SECOND); null = no limit" })
+  rate_limit_per_second: number | null;
+  @ApiProperty({ description: 'effective attempts in flight at once' })
+  max_in_flight: number;
+  @ApiProperty({ description: 'paused: deliveries are held until POST …/resume' })
+  paused: boolean;
+  @ApiProperty({ nullable: true, type: String }) paused_at: string | null;
+  @ApiProperty({ nullable: true, type: String, example: 'failing without a success since 2026-11-26T10:00:00.000Z; …', description: 'why it is disabled (through the API, or auto-disabled after failing too long); null while enabled' })
+  disabled_reason: string | null;
+  @ApiProperty({ nullable: true, type: String }) disabled_at: string | null;
+  @ApiProperty({ type: DestinationHealthDto }) health: DestinationHealthDto;
   @ApiProperty() created_at: string;
   @ApiProperty() updated_at: string;
 }
