@@ -25,6 +25,8 @@ export interface Copy {
   acknowledged: boolean;
   /** The sender went away before a held copy was answered (e.g. the worker was killed). */
   abandoned: boolean;
+  /** When the exchange ended (answer written, or connection gone); unset while it is still open. */
+  endedAtMs?: number;
 }
 
 export interface IncomingCopy {
@@ -92,6 +94,13 @@ export class FaultReceiver {
     return total;
   }
 
+  /** Every copy that arrived at `path`, in order of arrival. */
+  copiesAt(path: string): Copy[] {
+    const copies: Copy[] = [];
+    for (const list of this.copiesByEventId.values()) copies.push(...list.filter((copy) => copy.path === path));
+    return copies.sort((a, b) => a.receivedAtMs - b.receivedAtMs);
+  }
+
   /** Copies being held right now (the sender waits for the answer). */
   held(): number {
     return [...this.waiting.values()].filter((entry) => entry.kind === 'hold').length;
@@ -131,6 +140,10 @@ export class FaultReceiver {
     // Recorded before the policy runs, so a policy that waits cannot reorder copies.
     const copy: Copy = { path: request.url ?? '', webhookId, body, receivedAtMs: Date.now(), reply: ok, acknowledged: false, abandoned: false };
     copies.push(copy);
+    // The request is in flight at the receiver from its arrival until the answer is out or the sender is gone.
+    response.once('close', () => {
+      copy.endedAtMs = Date.now();
+    });
     const reply = await this.policy({ path: copy.path, eventId, copyIndex });
     copy.reply = reply;
     switch (reply.kind) {

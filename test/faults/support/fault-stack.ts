@@ -82,6 +82,8 @@ export interface ServiceOptions {
   databaseUrl?: string;
   /** Defaults to the scenario's Temporal server; a fault proxy's address to cut the API off. */
   temporalAddress?: string;
+  /** Extra environment for this process only (e.g. BREAKER_COOLDOWN_MS), over the suite's settings. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -225,6 +227,7 @@ export class FaultStack {
       PORT: String(port),
       METRICS_PORT: String(port),
       ...roleEnv,
+      ...options.env,
     };
     const name = `${role}#${this.starts}`;
     const managed = ManagedProcess.start(name, process.execPath, ['--enable-source-maps', '--import', DNS_SHIM, entry], {

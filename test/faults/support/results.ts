@@ -161,6 +161,21 @@ ${rows.join('\n')}
   5xx, the API process must stay up, and a database fingerprint taken before and after each request
   must be unchanged by every rejected request. If pip cannot install schemathesis, that half is
   skipped with a logged reason; the fast-check half always runs.
+- **8a / 8b — worker SIGKILL while the traffic gate holds deliveries.** 8a: a destination with
+  \`rate_limit_per_second: 5\` and \`max_in_flight: 2\` gets 100 events; the receiver holds each copy
+  (1 s for a fifth of the event_ids, 50 ms for the rest) so attempts overlap. A few seconds in, with
+  most deliveries waiting on the limits and an attempt in flight, the worker gets SIGKILL and a new
+  one starts. Besides the ledger, the receiver's own clock must show at most 2 requests open at once
+  and at most 55 arrivals in any 10 s window (5.5/s), before and after the crash, at most 2 extra
+  copies (the attempts in flight at the SIGKILL) and no workflow left running. 8b: the worker runs
+  with \`BREAKER_FAILURE_THRESHOLD=3\`, \`BREAKER_COOLDOWN_MS=3000\`; the receiver answers 503 to 30
+  events until \`health.breaker\` is \`open\`; requests are counted over 10 s while open, then the
+  worker gets SIGKILL in the middle of a cool-down, a new one starts, and requests are counted over
+  10 s again from its first probe (the held workflows reach it only once Temporal gives up on the dead
+  worker's sticky queue, up to 10 s): each window must hold 2 to 4 requests (one probe per cool-down),
+  and none may arrive while no worker runs. Then the receiver answers 200: every delivery must be accepted
+  exactly once (no extra copies), the recorded attempts must equal the copies the receiver saw, and
+  the breaker must end \`closed\`.
 
 ## What the suite found
 
