@@ -7,12 +7,13 @@
  *   activities → contract
  *   src        → contract, activities, workflows
  *   dev        → src, contract
+ *   portal     → nothing of ours (browser code, bundled by esbuild; it reaches the app over HTTP only)
  *   test, bench → anything
  *
  * With no edge pointing back, no cycle between folders is possible. Type-only imports count too
  * (tsPreCompilationDeps): `import type` from src/ still ties a folder to src/'s internals.
  */
-const OURS = ['contract', 'workflows', 'activities', 'src', 'dev', 'test', 'bench'];
+const OURS = ['contract', 'workflows', 'activities', 'src', 'dev', 'test', 'bench', 'portal'];
 const folders = (...names) => `^(${names.join('|')})/`;
 const except = (...allowed) => folders(...OURS.filter((name) => !allowed.includes(name)));
 /** Specs are not bundled into the workflow code; they may use Node and test tooling. */
@@ -61,6 +62,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/' },
       to: { path: folders('dev', 'test', 'bench') },
+    },
+    {
+      name: 'portal-imports-nothing-of-ours',
+      comment: 'The customer portal runs in the browser and talks to the API over HTTP; no server code may end up in its bundle.',
+      severity: 'error',
+      from: { path: '^portal/' },
+      to: { path: except('portal') },
+    },
+    {
+      name: 'src-does-not-import-the-portal-sources',
+      comment: 'The API serves the built bundle (dist/portal), never the browser sources.',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: folders('portal') },
     },
     {
       name: 'dev-imports-src-and-contract',

@@ -25,6 +25,8 @@ COPY --from=build /app/dist/contract ./dist/contract
 COPY --from=build /app/dist/workflows ./dist/workflows
 COPY --from=build /app/dist/activities ./dist/activities
 COPY --from=build /app/dist/workflow-bundle.js ./dist/workflow-bundle.js
+# The customer portal's page and assets (portal/build.mjs), served by the API at /portal.
+COPY --from=build /app/dist/portal ./dist/portal
 # The app only reads its files; running unprivileged limits what a compromise could change.
 USER node
 EXPOSE 3000

@@ -19,10 +19,24 @@ export default defineConfig({
           name: 'integration',
           include: ['test/**/*.test.ts'],
           // The fault suite has its own project: it builds and spawns whole processes (`npm run test:faults`).
-          exclude: [...configDefaults.exclude, 'test/faults/**'],
+          // The browser tests too (`npm run test:e2e`): they need Chromium and a built portal.
+          exclude: [...configDefaults.exclude, 'test/faults/**', 'test/e2e/**'],
           // A real PostgreSQL database and a real Temporal dev server for the whole run.
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          // The suite's PostgreSQL and Temporal, plus a freshly built portal bundle and Chromium.
+          globalSetup: ['test/support/global-setup.ts', 'test/e2e/support/global-setup.ts'],
+          // One browser at a time on a 2-core machine.
+          fileParallelism: false,
+          testTimeout: 90_000,
           hookTimeout: 120_000,
         },
       },

@@ -13,6 +13,8 @@ import { classifySendError, classifyStatusCode, type AttemptOutcome } from './at
 import { retryWhileDatabaseUnavailable } from './database-retry.js';
 import { responseExcerpt } from './response-excerpt.js';
 import { standardWebhookHeaders } from './standard-webhook-headers.js';
+import { outgoingRequest, type OutgoingRequest } from './outgoing-request.js';
+import { successBodyMatcher } from './success-body.js';
 import { parseRetryAfterMs } from './retry-after.js';
 
 /** How often a slow attempt tells Temporal it is alive, which is also how it learns of a cancel. */
@@ -49,6 +51,9 @@ export interface TrafficDefaultsForAttempts {
 
 /** The longest spread added to a breaker's cool-down, so its waiters do not all ask in the same instant. */
 const BREAKER_WAKE_SPREAD_MS = 2_000;
+
+/** Marks a test event (POST …/destinations/:id/test) for the receiver; the body stays the seed's, field for field. */
+export const TEST_EVENT_HEADER = { 'webhook-test': 'true' } as const;
 
 /** The retry numbers an attempt uses: the floor under Temporal's backoff and whether it is the run's last. */
 type AttemptRetryNumbers = Omit<RetryPolicy, 'maxAgeMs'>;
@@ -152,12 +157,12 @@ export function createDeliveryActivities(dependencies: DeliveryActivityDependenc
       if (!target) throw ApplicationFailure.nonRetryable(`delivery ${eventId} does not exist`, 'DeliveryNotFound');
       log = log.child({ account_id: target.accountId });
       // Held, not failed: the workflow waits and schedules the attempt again; the attempts made so far carry on.
-      const held = (reason: HoldReason, waitMs: number, reservedSlotAtMs?: number): SendWebhookResult => ({
-        held: { reason, waitMs: Math.round(waitMs), attemptsMade: attempt - 1, reservedSlotAtMs },
+      const held = (reason: HoldReason, waitMs: number, exact: boolean, reservedSlotAtMs?: number): SendWebhookResult => ({
+        held: { reason, waitMs: Math.round(waitMs), attemptsMade: attempt - 1, exact, reservedSlotAtMs },
       });
       if (!target.accountEnabled) {
         log.info('account disabled: the delivery waits until it is enabled');
-        return held('account_disabled', 0);
+        return held('account_disabled', 0, false);
       }
       // A previous attempt was acknowledged but its completion never reached Temporal: do not send twice.
       if (target.status === 'sent') return;
@@ -166,7 +171,7 @@ export function createDeliveryActivities(dependencies: DeliveryActivityDependenc
       if (!destination.enabled) throw ApplicationFailure.nonRetryable('destination is disabled', DESTINATION_DISABLED_ERROR_TYPE);
       if (destination.paused) {
         log.info('destination paused: the delivery waits until it is resumed');
-        return held('destination_paused', 0);
+        return held('destination_paused', 0, false);
       }
 
       const limits: TrafficLimits = {
@@ -193,7 +198,7 @@ export function createDeliveryActivities(dependencies: DeliveryActivityDependenc
       if (!admission.admitted) {
         log.debug({ reason: admission.reason, wait_ms: admission.waitMs }, 'delivery held by the traffic gate');
         const spread = admission.reason === 'breaker_open' ? random() * Math.min(BREAKER_WAKE_SPREAD_MS, breaker.cooldownMs) : 0;
-        return held(admission.reason, admission.waitMs + spread, admission.reservedSlotAtMs);
+        return held(admission.reason, admission.waitMs + spread, admission.exact, admission.reservedSlotAtMs);
       }
 
       // From here the attempt holds a slot: whatever happens, it is released with the outcome.
@@ -204,19 +209,28 @@ export function createDeliveryActivities(dependencies: DeliveryActivityDependenc
         const startedAtMs = now();
         let outcome: AttemptOutcome;
         let response: WebhookResponse | undefined;
-        const signed = standardWebhookHeaders(eventId, [destination.signingSecret, destination.previousSigningSecret].filter((secret): secret is string => secret !== null), target.body, startedAtMs);
+        let request: OutgoingRequest;
+        try {
+          request = outgoingRequest(target);
+        } catch (error) {
+          throw ApplicationFailure.nonRetryable(`the destination's request cannot be built: ${(error as Error).message}`, 'InvalidRequest');
+        }
+        const signingSecrets = [destination.signingSecret, destination.previousSigningSecret].filter((secret): secret is string => secret !== null);
+        const signed = standardWebhookHeaders(eventId, signingSecrets, request.body ?? '', startedAtMs);
         // Cancellation reaches a running activity only through heartbeats; a quick attempt sends none.
         const heartbeats = setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
         try {
           response = await http.send({
-            url: destination.url,
-            method: destination.method,
-            headers: { ...destination.headers, ...signed },
-            body: target.body,
+            url: request.url,
+            method: request.method,
+            headers: { ...destination.headers, ...signed, ...(target.test ? TEST_EVENT_HEADER : {}) },
+            body: request.body,
+            contentType: request.contentType,
             timeoutMs: attemptTimeoutMs,
             signal: context.cancellationSignal,
           });
           outcome = classifyStatusCode(response.statusCode);
+          if (outcome.kind === 'sent' && destination.successBody !== null) outcome = checkSuccessBody(destination.successBody, response);
         } catch (error) {
           outcome = classifySendError(error);
         } finally {
@@ -224,11 +238,13 @@ export function createDeliveryActivities(dependencies: DeliveryActivityDependenc
         }
         // A 2xx is sent even when a cancel arrived while its excerpt was read; anything else yields to the cancel.
         const cancelled = outcome.kind !== 'sent' && context.cancellationSignal.aborted;
-        if (!cancelled) health = healthOutcome(outcome);
+        // A test event says nothing about the destination's health: it neither opens nor closes the breaker.
+        if (!cancelled && !target.test) health = healthOutcome(outcome);
         const finishedAtMs = now();
         // Receivers that echo the request would otherwise put its secrets into what the API shows.
-        const excerpt = response ? responseExcerpt(response.bodyStart, secretsToMask(destination, signed['webhook-signature'])) : null;
+        const excerpt = response ? responseExcerpt(response.bodyStart, [...secretsToMask(destination, signed['webhook-signature']), ...request.secrets]) : null;
         const attemptFacts = {
+          requestLine: request.requestLine,
           eventId,
           workflowRunId: workflowExecution?.runId ?? 'none',
           attempt: runAttempt,
@@ -271,13 +287,19 @@ export function createDeliveryActivities(dependencies: DeliveryActivityDependenc
         const statusClass = attemptStatusClass(outcome, response?.statusCode);
         metrics.attempt(statusClass, attemptFacts.durationMs);
         log.info(
-          { status_code: response?.statusCode ?? null, duration_ms: attemptFacts.durationMs, outcome: outcome.kind, host: new URL(destination.url).host },
+          { status_code: response?.statusCode ?? null, duration_ms: attemptFacts.durationMs, outcome: outcome.kind, host: new URL(request.url).host },
           outcome.kind === 'sent' ? 'webhook accepted' : outcome.reason,
         );
         if (outcome.kind === 'sent') {
           // Counted with the status change: a repeated record of the same acceptance counts nothing.
           if (tookRecord) metrics.finished('sent');
           return;
+        }
+        if (admission.probe && retrying) {
+          // A failed probe waits out the next cool-down itself and probes again: one attempt per
+          // cool-down however long the receiver stays down, whatever Temporal's backoff would be.
+          // The attempt counts (it was made and recorded); the wait does not.
+          return { held: { reason: 'breaker_open', waitMs: breaker.cooldownMs, attemptsMade: attempt, exact: true } };
         }
         const details = [{ statusCode: response?.statusCode ?? null }];
         if (outcome.kind === 'permanent') {
@@ -345,6 +367,22 @@ export function nextRetryDelayMs(
   return { delayMs: exponential, overridesBackoff: false };
 }
 
+/**
+ * A 2xx counts as accepted only when its body has the destination's `success_body`: trackers that
+ * answer 200 with an error in the body are retried like a 5xx, with the reason recorded.
+ */
+function checkSuccessBody(successBody: string, response: WebhookResponse): AttemptOutcome {
+  let matches: boolean;
+  try {
+    matches = successBodyMatcher(successBody)(Buffer.from(response.bodyStart).toString('utf8'));
+  } catch {
+    // Checked at save; a pattern refused now (a row changed behind the API's back) cannot be met.
+    matches = false;
+  }
+  if (matches) return { kind: 'sent' };
+  return { kind: 'retryable', errorType: 'UnexpectedResponseBody', reason: `receiver answered HTTP ${response.statusCode} without the expected success_body` };
+}
+
 /** What an attempt's outcome tells the destination's breaker and failing time. */
 function healthOutcome(outcome: AttemptOutcome): HealthOutcome {
   if (outcome.kind === 'sent') return { kind: 'success' };
@@ -373,6 +411,7 @@ function secretsToMask(destination: DeliveryTarget['destination'], signatureHead
   const signingSecrets = [destination.signingSecret, destination.previousSigningSecret].filter((secret): secret is string => secret !== null);
   return [
     ...Object.values(destination.headers),
+    ...Object.values(destination.templateSecrets),
     signatureHeader,
     ...signatures,
     ...signatures.map((signature) => signature.slice(signature.indexOf(',') + 1)),

@@ -33,7 +33,11 @@ export class WebhookHttpClient implements WebhookConnector {
         method: webhook.method,
         dispatcher: this.dispatcher,
         signal,
-        headers: { ...webhook.headers, 'content-type': 'application/json', 'user-agent': USER_AGENT },
+        headers: {
+          ...webhook.headers,
+          ...(webhook.body === undefined ? {} : { 'content-type': webhook.contentType ?? 'application/json' }),
+          'user-agent': USER_AGENT,
+        },
         body: webhook.body,
         headersTimeout: webhook.timeoutMs,
         bodyTimeout: webhook.timeoutMs,

@@ -2,28 +2,52 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { CeilingBResult } from './ceiling-b/run.js';
 import type { BacklogResult } from './scenarios/backlog.js';
 import type { CeilingAResult } from './scenarios/ceiling-a.js';
+import type { LimiterResult } from './scenarios/limiter.js';
+import type { NoisyNeighbourResult } from './scenarios/noisy-neighbour.js';
 import type { PeerResult } from './scenarios/peer.js';
+import type { RecoveryResult } from './scenarios/recovery.js';
 import type { ProductResult } from './scenarios/product.js';
-import type { BenchOptions } from './support/options.js';
+import type { BenchOptions, BenchPhase } from './support/options.js';
 import type { MachineInfo } from './support/environment.js';
 import { fmt } from './support/stats.js';
 
 export interface BenchResults {
   label: string;
+  /** The phases run, when `--only` left some out; absent for a full run. */
+  only?: BenchPhase[];
   info: MachineInfo;
   options: Pick<BenchOptions, 'events' | 'concurrency' | 'fanout' | 'rawRequests' | 'backlog' | 'peerConcurrency'>;
   environment: { database: string; postgres: string; temporal: string; temporalServer: string; temporalCli: string | undefined; redis: string | undefined };
   durationSeconds: number;
   /** 1-minute load average when the report was written. */
   loadAverageAtEnd: number;
-  ceilingA: CeilingAResult;
-  ceilingB: CeilingBResult;
+  /** Absent when `--only` left the phase out. */
+  ceilingA?: CeilingAResult;
+  ceilingB?: CeilingBResult;
   product: ProductResult[];
+  /** Absent in results written before the traffic-control phases existed (an older baseline.json). */
+  noisy?: NoisyNeighbourResult | { skipped: string };
+  limiter?: LimiterResult | { skipped: string };
+  /** Absent in results written before the recovery phase existed. */
+  recovery?: RecoveryResult | { skipped: string };
   peer: PeerResult | { skipped: string };
   backlog: BacklogResult | { skipped: string };
 }
 
+/** The result of a phase that ran, or undefined when it was skipped (or predates the results file). */
+function ran<T extends object>(result: T | { skipped: string } | undefined): T | undefined {
+  // A phase's own results may have a numeric `skipped` (the recovery's count): only a reason string marks a skipped phase.
+  return result === undefined || typeof (result as { skipped?: unknown }).skipped === 'string' ? undefined : (result as T);
+}
+/** A phase that `--only` left out is not mentioned; any other skip is, with its reason. */
+function skippedFor(result: { skipped: string } | object | undefined): string | undefined {
+  const skipped = (result as { skipped?: unknown } | undefined)?.skipped;
+  return typeof skipped === 'string' && skipped !== '--only' ? skipped : undefined;
+}
+
 const ms = (value: number) => `${fmt(value, value < 10 ? 1 : 0)} ms`;
+const optionalMs = (value: number | undefined) => (value === undefined ? 'n/a' : ms(value));
+const signedMs = (value: number) => `${value > 0 ? '+' : value < 0 ? '−' : ''}${ms(Math.abs(value))}`;
 const rate = (value: number, unit: string) => `${fmt(value, value < 100 ? 1 : 0)} ${unit}`;
 const ratio = (a: number, b: number) => (b > 0 ? `${fmt((a / b) * 100, 1)} %` : 'n/a');
 const sum = (values: Record<string, number>) => Object.values(values).reduce((a, b) => a + b, 0);
@@ -36,23 +60,32 @@ function table(header: string[], rows: string[][]): string {
 /** The report as Markdown: printed at the end of the run and written to bench/RESULTS.md. */
 export function renderReport(results: BenchResults, baseline: BenchResults | undefined, notesFile: string): string {
   const { info, options, environment: env, ceilingA: a, ceilingB: b, product } = results;
-  const peer = 'skipped' in results.peer ? undefined : results.peer;
-  const backlog = 'skipped' in results.backlog ? undefined : results.backlog;
+  const peer = ran(results.peer);
+  const backlog = ran(results.backlog);
+  const noisy = ran(results.noisy);
+  const limiter = ran(results.limiter);
+  const recovery = ran(results.recovery);
   const out: string[] = [];
   out.push('# XTRACKER Webhooks — benchmark results', '');
-  out.push('Written by `npm run bench` (overwritten by each run); how each figure is measured: [bench/README.md](README.md).', '');
+  out.push(
+    results.only
+      ? `Written by \`npm run bench -- --only ${results.only.join(',')}\`: these phases only; how each figure is measured: bench/README.md.`
+      : 'Written by `npm run bench` (overwritten by each run); how each figure is measured: [bench/README.md](README.md).',
+    '',
+  );
   out.push(
     table(
       ['run', ''],
       [
         ['date', info.date],
         ...(results.label ? [['label', results.label]] : []),
+        ...(results.only ? [['phases', `only ${results.only.join(', ')} (--only)`]] : []),
         ['machine', `${info.cores} cores (${info.cpuModel}), ${info.memoryGiB} GiB; load average ${fmt(info.loadAverage, 2)} at the start, ${fmt(results.loadAverageAtEnd, 2)} at the end`],
         ['sizes', `N = ${options.events} events, C = ${options.concurrency} in flight, fan-out ${options.fanout}, ceiling A ${options.rawRequests} requests, backlog ${options.backlog}`],
         ['Node', info.node],
         ['Temporal', `server ${env.temporalServer} (${env.temporal}${env.temporalCli ? `, ${env.temporalCli}` : ''}), SDK @temporalio/client ${info.packages['@temporalio/client']}, worker ${info.packages['@temporalio/worker']}`],
         ['PostgreSQL', `${env.postgres} (${env.database})`],
-        ['Redis / BullMQ', env.redis ? `Redis ${env.redis}, bullmq ${info.packages.bullmq}, ioredis ${info.packages.ioredis}` : 'Redis unreachable: peer skipped'],
+        ['Redis / BullMQ', env.redis ? `Redis ${env.redis}, bullmq ${info.packages.bullmq}, ioredis ${info.packages.ioredis}` : skippedFor(results.peer) ? `peer skipped: ${skippedFor(results.peer)}` : 'peer not run (--only)'],
         ['libraries', `@nestjs/core ${info.packages['@nestjs/core']}, typeorm ${info.packages.typeorm}, pg ${info.packages.pg}, undici ${info.packages.undici}`],
         ['run time', `${fmt(results.durationSeconds)} s`],
       ],
@@ -61,11 +94,12 @@ export function renderReport(results: BenchResults, baseline: BenchResults | und
   );
 
   out.push('## Throughput and latency', '');
-  const rows: string[][] = [
-    [`Ceiling A — raw HTTP: ${a.requests} undici POSTs to the sink`, rate(a.requestsPerSecond, 'req/s'), `request ${ms(a.latencyP50Ms)}`, ms(a.latencyP99Ms)],
-    [`Ceiling B — bare Temporal: ${b.workflows} starts of a one-no-op-activity workflow`, rate(b.startsPerSecond, 'starts/s'), `start ${ms(b.startP50Ms)}`, ms(b.startP99Ms)],
-    [`Ceiling B — started → completed`, rate(b.workflowsPerSecond, 'workflows/s'), '', ''],
-  ];
+  const rows: string[][] = [];
+  if (a) rows.push([`Ceiling A — raw HTTP: ${a.requests} undici POSTs to the sink`, rate(a.requestsPerSecond, 'req/s'), `request ${ms(a.latencyP50Ms)}`, ms(a.latencyP99Ms)]);
+  if (b) {
+    rows.push([`Ceiling B — bare Temporal: ${b.workflows} starts of a one-no-op-activity workflow`, rate(b.startsPerSecond, 'starts/s'), `start ${ms(b.startP50Ms)}`, ms(b.startP99Ms)]);
+    rows.push([`Ceiling B — started → completed`, rate(b.workflowsPerSecond, 'workflows/s'), '', '']);
+  }
   for (const p of product) {
     rows.push([`Product, fan-out ${p.fanout}: ${p.events} events ingested through the API`, rate(p.ingestPerSecond, 'events/s'), `ingest ${ms(p.ingestP50Ms)}`, ms(p.ingestP99Ms)]);
     rows.push([`Product, fan-out ${p.fanout}: ${p.deliveries} deliveries end to end`, rate(p.deliveriesPerSecond, 'deliveries/s'), `ingest → arrival ${ms(p.arrivalP50Ms)}`, ms(p.arrivalP99Ms)]);
@@ -73,103 +107,57 @@ export function renderReport(results: BenchResults, baseline: BenchResults | und
   if (peer) {
     rows.push([`Peer — BullMQ: ${peer.jobs} jobs enqueued`, rate(peer.enqueuePerSecond, 'jobs/s'), '', '']);
     rows.push([`Peer — BullMQ: deliveries end to end (worker concurrency ${peer.workerConcurrency})`, rate(peer.deliveriesPerSecond, 'deliveries/s'), `enqueue → arrival ${ms(peer.arrivalP50Ms)}`, ms(peer.arrivalP99Ms)]);
-  } else {
-    rows.push(['Peer — BullMQ', `skipped: ${(results.peer as { skipped: string }).skipped}`, '', '']);
+  } else if (skippedFor(results.peer)) {
+    rows.push(['Peer — BullMQ', `skipped: ${skippedFor(results.peer)}`, '', '']);
+  }
+  if (noisy) {
+    for (const [name, load] of [
+      ['quiet (healthy destination alone)', noisy.quiet],
+      [`noisy (right after ${fmt(noisy.hangingDeliveries)} deliveries to a hanging receiver were ingested)`, noisy.noisy],
+      [`settled (the same ${fmt(noisy.hangingDeliveries)} waiting behind its open breaker)`, noisy.settled],
+    ] as const) {
+      rows.push([`Noisy neighbour, ${name}: ${load.events} events to the healthy destination`, rate(load.offeredPerSecond, 'events/s offered'), `ingest → arrival ${ms(load.arrivalP50Ms)}`, ms(load.arrivalP99Ms)]);
+    }
+  }
+  for (const run of limiter?.runs ?? []) {
+    rows.push([`Limiter at ${fmt(run.configuredPerSecond)}/s: ${run.deliveries} deliveries queued at once`, rate(run.achievedPerSecond, 'deliveries/s'), '', '']);
+  }
+  if (recovery) {
+    // Next to the product's end-to-end rows above: the same path, started by one POST …/recover instead of ingest.
+    rows.push([`Recovery: ${fmt(recovery.retried)} failed deliveries given a new run by one POST …/recover`, rate(recovery.retriedPerSecond, 'deliveries/s'), `in ${fmt(recovery.recoverySeconds, 1)} s`, '']);
+    rows.push([`Recovery: the same deliveries re-sent (accepted by the sink)`, rate(recovery.resentPerSecond, 'deliveries/s'), `in ${fmt(recovery.resendSeconds, 1)} s`, '']);
   }
   out.push(table(['', 'rate', 'p50', 'p99'], rows), '');
 
-  out.push('## Ratios (product deliveries/s ÷ …)', '');
-  out.push(
-    table(
-      ['', ...product.map((p) => `fan-out ${p.fanout}`)],
-      [
-        ['product / ceiling B (bare Temporal workflows/s)', ...product.map((p) => ratio(p.deliveriesPerSecond, b.workflowsPerSecond))],
-        ['product / ceiling A (raw HTTP requests/s)', ...product.map((p) => ratio(p.deliveriesPerSecond, a.requestsPerSecond))],
-        ['product / peer (BullMQ deliveries/s)', ...product.map((p) => (peer ? ratio(p.deliveriesPerSecond, peer.deliveriesPerSecond) : 'n/a'))],
-      ],
-    ),
-    '',
-  );
-
-  out.push('## Deterministic cost per delivery', '');
-  const h = (x: { eventsMin: number; eventsMean: number; eventsMax: number }) =>
-    x.eventsMin === x.eventsMax ? fmt(x.eventsMin) : `${fmt(x.eventsMin)}–${fmt(x.eventsMax)} (mean ${fmt(x.eventsMean, 2)})`;
-  const act = (x: { actionsMin: number; actionsMean: number; actionsMax: number }) =>
-    x.actionsMin === x.actionsMax ? fmt(x.actionsMin) : `${fmt(x.actionsMin)}–${fmt(x.actionsMax)} (mean ${fmt(x.actionsMean, 2)})`;
-  const grpcText = (calls: Record<string, number>, filter: (name: string) => boolean) => {
-    const picked = Object.entries(calls).filter(([name]) => filter(name));
-    return picked.length === 0 ? '0' : `${fmt(picked.reduce((s, [, n]) => s + n, 0), 2)} (${picked.map(([name, n]) => `${name} ${fmt(n, 2)}`).join(', ')})`;
-  };
-  const isPoll = (name: string) => /^Poll/.test(name);
-  out.push(
-    table(
-      ['', ...product.map((p) => `product, fan-out ${p.fanout}`), 'ceiling B'],
-      [
-        ['Temporal history events per first-try delivery', ...product.map((p) => `${h(p.history)} (${p.history.workflows} read)`), `${h(b.history)} (${b.history.workflows} read)`],
-        ['Temporal actions per delivery', ...product.map((p) => act(p.history)), act(b.history)],
-        ['SQL statements per delivery, API (ingest)', ...product.map((p) => fmt(p.sql.apiPerDelivery, 2)), '—'],
-        ['SQL statements per delivery, worker', ...product.map((p) => fmt(p.sql.workerPerDelivery, 2)), '—'],
-        ['SQL statements per delivery, total', ...product.map((p) => fmt(p.sql.apiPerDelivery + p.sql.workerPerDelivery, 2)), '—'],
-        ['HTTP requests to the receiver per delivery', ...product.map((p) => fmt(p.http.sinkRequestsPerDelivery, 2)), '—'],
-        ['TCP connections opened to the receiver during the run (keep-alive reuse)', ...product.map((p) => fmt(p.http.sinkConnections)), '—'],
-        ['HTTP ingest requests per delivery', ...product.map((p) => fmt(p.http.ingestRequestsPerDelivery, 2)), '—'],
-        ['duplicate deliveries (repeated event_id at the sink)', ...product.map((p) => fmt(p.duplicates)), '—'],
-        ['sticky cache: workflow tasks served from the worker cache / replayed during the run', ...product.map((p) => `${fmt(p.stickyCache?.hits)} / ${fmt(p.stickyCache?.hits === undefined ? undefined : (p.stickyCache.misses ?? 0))}`), '—'],
-        ['gRPC calls to Temporal per delivery, API', ...product.map((p) => grpcText(p.grpc.apiPerDelivery, () => true)), '—'],
-        ['gRPC calls to Temporal per delivery, worker (non-poll)', ...product.map((p) => grpcText(p.grpc.workerPerDelivery, (n) => !isPoll(n))), '—'],
-        ['gRPC long polls per delivery, worker', ...product.map((p) => grpcText(p.grpc.workerPerDelivery, isPoll)), '—'],
-      ],
-    ),
-    '',
-  );
-  const first = product[0];
-  if (first) {
-    out.push(`History of a first-try delivery (${first.history.sample.length} events): ${first.history.sample.join(' → ')}`, '');
-    out.push(`Ceiling B history (${b.history.sample.length} events): ${b.history.sample.join(' → ')}`, '');
+  if (product.length > 0) {
+    out.push('## Ratios (product deliveries/s ÷ …)', '');
+    out.push(
+      table(
+        ['', ...product.map((p) => `fan-out ${p.fanout}`)],
+        [
+          ['product / ceiling B (bare Temporal workflows/s)', ...product.map((p) => (b ? ratio(p.deliveriesPerSecond, b.workflowsPerSecond) : 'n/a'))],
+          ['product / ceiling A (raw HTTP requests/s)', ...product.map((p) => (a ? ratio(p.deliveriesPerSecond, a.requestsPerSecond) : 'n/a'))],
+          ['product / peer (BullMQ deliveries/s)', ...product.map((p) => (peer ? ratio(p.deliveriesPerSecond, peer.deliveriesPerSecond) : 'n/a'))],
+        ],
+      ),
+      '',
+    );
   }
-  for (const p of product) {
-    const lengths = Object.entries(p.history.lengths ?? {}).map(([events, count]) => `${fmt(count)} × ${events} events`).join(', ');
-    out.push(`Fan-out ${p.fanout} history lengths: ${lengths}.${p.history.longest?.length ? ` Longest: ${p.history.longest.join(' → ')}` : ''}`, '');
-  }
-  out.push('SQL statements per delivery, by statement (counted in the API and worker processes by wrapping `pg.Client.prototype.query`):', '');
-  const shapes = new Set<string>();
-  for (const p of product) for (const key of [...Object.keys(p.sql.api).map((k) => `api\u0000${k}`), ...Object.keys(p.sql.worker).map((k) => `worker\u0000${k}`)]) shapes.add(key);
-  out.push(
-    table(
-      ['process', 'statement (first 90 characters)', ...product.map((p) => `fan-out ${p.fanout}`)],
-      [...shapes].map((key) => {
-        const [proc, text] = key.split('\u0000') as ['api' | 'worker', string];
-        return [proc, `\`${text.replace(/\|/g, '\\|')}\``, ...product.map((p) => fmt(p.sql[proc][text] ?? 0, 2))];
-      }),
-    ),
-    '',
-  );
 
-  out.push('## CPU time per delivery (ms, all cores; machine-dependent)', '');
-  const cpuNames = new Set<string>([...Object.keys(b.cpuMsPerWorkflow), ...product.flatMap((p) => Object.keys(p.cpuMsPerDelivery)), ...(peer ? Object.keys(peer.cpuMsPerDelivery) : [])]);
-  out.push(
-    table(
-      ['process', 'ceiling B', ...product.map((p) => `product, fan-out ${p.fanout}`), ...(peer ? ['peer'] : [])],
-      [
-        ...[...cpuNames].map((name) => [
-          name,
-          b.cpuMsPerWorkflow[name] !== undefined ? fmt(b.cpuMsPerWorkflow[name], 2) : '—',
-          ...product.map((p) => (p.cpuMsPerDelivery[name] !== undefined ? fmt(p.cpuMsPerDelivery[name], 2) : '—')),
-          ...(peer ? [peer.cpuMsPerDelivery[name] !== undefined ? fmt(peer.cpuMsPerDelivery[name], 2) : '—'] : []),
-        ]),
-        ['total', fmt(sum(b.cpuMsPerWorkflow), 2), ...product.map((p) => fmt(sum(p.cpuMsPerDelivery), 2)), ...(peer ? [fmt(sum(peer.cpuMsPerDelivery), 2)] : [])],
-      ],
-    ),
-    '',
-  );
+  if (product.length > 0) out.push(...deterministicCost(product, b));
+  if (product.length > 0 || b || peer) out.push(...cpuTable(product, b, peer));
+  if (noisy || limiter) out.push(...trafficControl(noisy, limiter));
 
-  out.push('## Backlog memory', '');
+  if (backlog || skippedFor(results.backlog)) out.push('## Backlog memory', '');
   if (backlog) {
     out.push(
       `${fmt(backlog.deliveries)} deliveries (${fmt(backlog.events)} events × ${backlog.fanout} destinations, ingested through the API in ${fmt(backlog.ingestSeconds, 1)} s) against a sink answering 503, ` +
         `retry policy \`${JSON.stringify(backlog.retryPolicy)}\`. "after" is read once every delivery has failed and waits in Temporal's backoff for its next attempt ` +
         `(${fmt(backlog.failedSeconds, 0)} s after the first ingest; ${fmt(backlog.failedAttempts)} attempts answered 503; ${fmt(backlog.retryingInDatabase)} deliveries \`retrying\` in the database; ` +
-        `activity slots in use in the worker then: ${backlog.activitySlotsUsed ?? 'n/a'}; workflows in its sticky cache: ${backlog.stickyCacheSize ?? 'n/a'}). Cleanup: ${backlog.cleanup}.`,
+        `activity slots in use in the worker then: ${backlog.activitySlotsUsed ?? 'n/a'}; workflows in its sticky cache: ${backlog.stickyCacheSize ?? 'n/a'}). Cleanup: ${backlog.cleanup}.` +
+        (backlog.breakerFailureThreshold !== undefined
+          ? ` The worker was restarted for this phase with BREAKER_FAILURE_THRESHOLD=${fmt(backlog.breakerFailureThreshold)}, so the breakers stay closed and every delivery waits in backoff, and warmed up with C events answered 200: "before" is that worker's RSS.`
+          : ''),
       '',
     );
     out.push(
@@ -179,11 +167,11 @@ export function renderReport(results: BenchResults, baseline: BenchResults | und
       ),
       '',
     );
-  } else {
-    out.push(`skipped: ${(results.backlog as { skipped: string }).skipped}`, '');
+  } else if (skippedFor(results.backlog)) {
+    out.push(`skipped: ${skippedFor(results.backlog)}`, '');
   }
 
-  if (baseline) {
+  if (baseline && product.length > 0) {
     out.push('## Before / after', '');
     out.push(`Before: bench/baseline.json, run ${baseline.info.date}${baseline.label ? ` (${baseline.label})` : ''}, N = ${baseline.options.events}, C = ${baseline.options.concurrency}. After: this run.`, '');
     const rowsBA: string[][] = [];
@@ -202,9 +190,185 @@ export function renderReport(results: BenchResults, baseline: BenchResults | und
       add(`${tag}: history events per delivery`, old?.history.eventsMean, p.history.eventsMean, 2);
       add(`${tag}: CPU ms per delivery, all processes`, old ? sum(old.cpuMsPerDelivery) : undefined, sum(p.cpuMsPerDelivery), 2);
     }
-    add('ceiling B workflows/s (same machine, for scale)', baseline.ceilingB.workflowsPerSecond, b.workflowsPerSecond);
+    if (b) add('ceiling B workflows/s (same machine, for scale)', baseline.ceilingB?.workflowsPerSecond, b.workflowsPerSecond);
     out.push(table(['', 'before', 'after', 'change'], rowsBA), '');
   }
-  if (existsSync(notesFile)) out.push(readFileSync(notesFile, 'utf8').trim(), '');
+  // The notes discuss the product and ceiling figures: a report of other phases would cite rows it lacks.
+  if (!results.only && existsSync(notesFile)) out.push(readFileSync(notesFile, 'utf8').trim(), '');
   return out.join('\n');
+}
+
+/** Histories, SQL statements, HTTP and gRPC calls per delivery of the product runs (ceiling B beside them when it ran). */
+function deterministicCost(product: ProductResult[], b: CeilingBResult | undefined): string[] {
+  const lines: string[] = ['## Deterministic cost per delivery', ''];
+  const dash = b ? ['—'] : [];
+  const h = (x: { eventsMin: number; eventsMean: number; eventsMax: number }) =>
+    x.eventsMin === x.eventsMax ? fmt(x.eventsMin) : `${fmt(x.eventsMin)}–${fmt(x.eventsMax)} (mean ${fmt(x.eventsMean, 2)})`;
+  const act = (x: { actionsMin: number; actionsMean: number; actionsMax: number }) =>
+    x.actionsMin === x.actionsMax ? fmt(x.actionsMin) : `${fmt(x.actionsMin)}–${fmt(x.actionsMax)} (mean ${fmt(x.actionsMean, 2)})`;
+  const grpcText = (calls: Record<string, number>, filter: (name: string) => boolean) => {
+    const picked = Object.entries(calls).filter(([name]) => filter(name));
+    return picked.length === 0 ? '0' : `${fmt(picked.reduce((s, [, n]) => s + n, 0), 2)} (${picked.map(([name, n]) => `${name} ${fmt(n, 2)}`).join(', ')})`;
+  };
+  const isPoll = (name: string) => /^Poll/.test(name);
+  lines.push(
+    table(
+      ['', ...product.map((p) => `product, fan-out ${p.fanout}`), ...(b ? ['ceiling B'] : [])],
+      [
+        ['Temporal history events per first-try delivery', ...product.map((p) => `${h(p.history)} (${p.history.workflows} read)`), ...(b ? [`${h(b.history)} (${b.history.workflows} read)`] : [])],
+        ['Temporal actions per delivery', ...product.map((p) => act(p.history)), ...(b ? [act(b.history)] : [])],
+        ['SQL statements per delivery, API (ingest)', ...product.map((p) => fmt(p.sql.apiPerDelivery, 2)), ...dash],
+        ['SQL statements per delivery, worker', ...product.map((p) => fmt(p.sql.workerPerDelivery, 2)), ...dash],
+        ['SQL statements per delivery, total', ...product.map((p) => fmt(p.sql.apiPerDelivery + p.sql.workerPerDelivery, 2)), ...dash],
+        ['HTTP requests to the receiver per delivery', ...product.map((p) => fmt(p.http.sinkRequestsPerDelivery, 2)), ...dash],
+        ['TCP connections opened to the receiver during the run (keep-alive reuse)', ...product.map((p) => fmt(p.http.sinkConnections)), ...dash],
+        ['HTTP ingest requests per delivery', ...product.map((p) => fmt(p.http.ingestRequestsPerDelivery, 2)), ...dash],
+        ['duplicate deliveries (repeated event_id at the sink)', ...product.map((p) => fmt(p.duplicates)), ...dash],
+        ['sticky cache: workflow tasks served from the worker cache / replayed during the run', ...product.map((p) => `${fmt(p.stickyCache?.hits)} / ${fmt(p.stickyCache?.hits === undefined ? undefined : (p.stickyCache.misses ?? 0))}`), ...dash],
+        ['gRPC calls to Temporal per delivery, API', ...product.map((p) => grpcText(p.grpc.apiPerDelivery, () => true)), ...dash],
+        ['gRPC calls to Temporal per delivery, worker (non-poll)', ...product.map((p) => grpcText(p.grpc.workerPerDelivery, (n) => !isPoll(n))), ...dash],
+        ['gRPC long polls per delivery, worker', ...product.map((p) => grpcText(p.grpc.workerPerDelivery, isPoll)), ...dash],
+      ],
+    ),
+    '',
+  );
+  const first = product[0];
+  if (first) {
+    lines.push(`History of a first-try delivery (${first.history.sample.length} events): ${first.history.sample.join(' → ')}`, '');
+    if (b) lines.push(`Ceiling B history (${b.history.sample.length} events): ${b.history.sample.join(' → ')}`, '');
+  }
+  for (const p of product) {
+    const lengths = Object.entries(p.history.lengths ?? {}).map(([events, count]) => `${fmt(count)} × ${events} events`).join(', ');
+    lines.push(`Fan-out ${p.fanout} history lengths: ${lengths}.${p.history.longest?.length ? ` Longest: ${p.history.longest.join(' → ')}` : ''}`, '');
+  }
+  lines.push('SQL statements per delivery, by statement (counted in the API and worker processes by wrapping `pg.Client.prototype.query`):', '');
+  const shapes = new Set<string>();
+  for (const p of product) for (const key of [...Object.keys(p.sql.api).map((k) => `api\u0000${k}`), ...Object.keys(p.sql.worker).map((k) => `worker\u0000${k}`)]) shapes.add(key);
+  lines.push(
+    table(
+      ['process', 'statement (first 90 characters)', ...product.map((p) => `fan-out ${p.fanout}`)],
+      [...shapes].map((key) => {
+        const [proc, text] = key.split('\u0000') as ['api' | 'worker', string];
+        return [proc, `\`${text.replace(/\|/g, '\\|')}\``, ...product.map((p) => fmt(p.sql[proc][text] ?? 0, 2))];
+      }),
+    ),
+    '',
+  );
+  return lines;
+}
+
+/** CPU time per delivery by process, for each phase that measured it. */
+function cpuTable(product: ProductResult[], b: CeilingBResult | undefined, peer: PeerResult | undefined): string[] {
+  const lines: string[] = [];
+  lines.push('## CPU time per delivery (ms, all cores; machine-dependent)', '');
+  const cpuNames = new Set<string>([...Object.keys(b?.cpuMsPerWorkflow ?? {}), ...product.flatMap((p) => Object.keys(p.cpuMsPerDelivery)), ...(peer ? Object.keys(peer.cpuMsPerDelivery) : [])]);
+  lines.push(
+    table(
+      ['process', ...(b ? ['ceiling B'] : []), ...product.map((p) => `product, fan-out ${p.fanout}`), ...(peer ? ['peer'] : [])],
+      [
+        ...[...cpuNames].map((name) => [
+          name,
+          ...(b ? [b.cpuMsPerWorkflow[name] !== undefined ? fmt(b.cpuMsPerWorkflow[name], 2) : '—'] : []),
+          ...product.map((p) => (p.cpuMsPerDelivery[name] !== undefined ? fmt(p.cpuMsPerDelivery[name], 2) : '—')),
+          ...(peer ? [peer.cpuMsPerDelivery[name] !== undefined ? fmt(peer.cpuMsPerDelivery[name], 2) : '—'] : []),
+        ]),
+        ['total', ...(b ? [fmt(sum(b.cpuMsPerWorkflow), 2)] : []), ...product.map((p) => fmt(sum(p.cpuMsPerDelivery), 2)), ...(peer ? [fmt(sum(peer.cpuMsPerDelivery), 2)] : [])],
+      ],
+    ),
+    '',
+  );
+  return lines;
+}
+
+/** The noisy-neighbour and limiter phases (docs/TRAFFIC.md): what one destination's trouble or limit does to the traffic. */
+function trafficControl(noisy: NoisyNeighbourResult | undefined, limiter: LimiterResult | undefined): string[] {
+  const lines: string[] = ['## Destination traffic control', ''];
+  if (noisy) {
+    const { quiet, noisy: loud, settled: calm } = noisy;
+    lines.push('### Noisy neighbour', '');
+    lines.push(
+      `One account, two destinations. Healthy: the sink, mapping \`deposit\`. Hanging: a receiver in the benchmark process that accepts the connection and never answers, ` +
+        `mapping \`contact\`, \`timeout_ms\` ${fmt(noisy.hangingTimeoutMs)}, max_in_flight ${fmt(noisy.hangingMaxInFlight)} (the default). ` +
+        `The healthy load, ${fmt(quiet.events)} \`deposit\` events at ${fmt(quiet.offeredPerSecond)}/s (open loop), runs alone (quiet), then again once ` +
+        `${fmt(noisy.hangingDeliveries)} \`contact\` deliveries were queued to the hanging destination (ingested in ${fmt(noisy.hangingIngestSeconds, 1)} s, C in flight) ` +
+        `and it held ${fmt(noisy.hangingMaxInFlight)} attempts open (noisy), and a third time once its breaker had opened and ${fmt(noisy.settleSeconds, 0)} s more had passed (settled). ` +
+        `Latency: ingest request sent → first arrival at the sink.`,
+      '',
+    );
+    const slots = (load: NoisyNeighbourResult['quiet']) => `${fmt(load.peakActivitySlots)}${noisy.workerActivitySlots !== undefined ? ` of ${fmt(noisy.workerActivitySlots)}` : ''}`;
+    lines.push(
+      table(
+        ['healthy destination', 'quiet', 'noisy', 'settled'],
+        [
+          ['ingest → arrival p50', ms(quiet.arrivalP50Ms), ms(loud.arrivalP50Ms), ms(calm.arrivalP50Ms)],
+          ['ingest → arrival p99', ms(quiet.arrivalP99Ms), ms(loud.arrivalP99Ms), ms(calm.arrivalP99Ms)],
+          ['ingest → arrival max', ms(quiet.arrivalMaxMs), ms(loud.arrivalMaxMs), ms(calm.arrivalMaxMs)],
+          ['ingest request p50 / p99', `${ms(quiet.ingestP50Ms)} / ${ms(quiet.ingestP99Ms)}`, `${ms(loud.ingestP50Ms)} / ${ms(loud.ingestP99Ms)}`, `${ms(calm.ingestP50Ms)} / ${ms(calm.ingestP99Ms)}`],
+          ['worker activity slots in use, peak of 1 s samples', slots(quiet), slots(loud), slots(calm)],
+          ['attempts hanging at the receiver when the load started', fmt(quiet.hangingOpenAtStart), fmt(loud.hangingOpenAtStart), fmt(calm.hangingOpenAtStart)],
+          ['load generator behind its schedule, worst', ms(quiet.generatorLateMaxMs), ms(loud.generatorLateMaxMs), ms(calm.generatorLateMaxMs)],
+          ['worker, all destinations: activities run (holds included)', fmt(quiet.worker.activitiesRun), fmt(loud.worker.activitiesRun), fmt(calm.worker.activitiesRun)],
+          ['worker: workflow tasks that replayed their history (sticky cache misses)', fmt(quiet.worker.stickyCacheMisses), fmt(loud.worker.stickyCacheMisses), fmt(calm.worker.stickyCacheMisses)],
+          ['worker: activity task schedule → start, mean', optionalMs(quiet.worker.activityScheduleToStartMeanMs), optionalMs(loud.worker.activityScheduleToStartMeanMs), optionalMs(calm.worker.activityScheduleToStartMeanMs)],
+          ['worker: workflow task schedule → start, mean', optionalMs(quiet.worker.workflowTaskScheduleToStartMeanMs), optionalMs(loud.worker.workflowTaskScheduleToStartMeanMs), optionalMs(calm.worker.workflowTaskScheduleToStartMeanMs)],
+        ],
+      ),
+      '',
+    );
+    const r = noisy.hangingReceiver;
+    const health = noisy.hangingHealthAtEnd;
+    const statuses = Object.entries(noisy.hangingStatusesAtEnd).map(([status, n]) => `${fmt(n)} ${status}`).join(', ');
+    lines.push(
+      `**p99 noisy ÷ quiet: ${fmt(noisy.p99Ratio, 2)}×; settled ÷ quiet: ${fmt(noisy.settledP99Ratio, 2)}×** (goal ≤ 1.5×: ${noisy.p99Ratio <= 1.5 ? 'met' : 'not met'} right after the backlog was ingested, ${noisy.settledP99Ratio <= 1.5 ? 'met' : 'not met'} once it waits). ` +
+        `The hanging receiver got ${fmt(r.requests)} requests (${fmt(r.ids)} distinct deliveries, ${fmt(r.connections)} connections, at most ${fmt(r.peakOpen)} open at once) ` +
+        `in the ${fmt(noisy.hangingSeconds, 0)} s from its first ingest to the end of the noisy load. Its destination then (GET): breaker \`${health.breaker}\`, ` +
+        `failure_streak ${fmt(health.failure_streak)}${health.open_until ? `, open until ${health.open_until}` : ''}${health.last_failure_reason ? `, last failure "${health.last_failure_reason}"` : ''}; ` +
+        `its deliveries in the database: ${statuses}. Cleanup (DELETE the account): ${noisy.cleanup}.`,
+      '',
+    );
+  }
+  if (limiter) {
+    lines.push('### Limiter accuracy', '');
+    lines.push(
+      'A destination with `rate_limit_per_second` (and `max_in_flight` 10,000, so that only the rate limit holds), its deliveries ingested as fast as the API takes them (C in flight), then spread by the limiter. ' +
+        'Achieved = deliveries ÷ (last arrival − first arrival) at the sink; busiest = the most arrivals in any 1 s / 10 s window; ' +
+        'holds and wake signals counted in the histories of all the deliveries (each hold is one more `ACTIVITY_TASK_SCHEDULED`; ' +
+        'a delivery held more than once came back for its reserved slot more than a second early and waited again).',
+      '',
+    );
+    const h = (x: LimiterResult['runs'][number]['history']) =>
+      x.eventsMin === x.eventsMax ? fmt(x.eventsMin) : `${fmt(x.eventsMin)}–${fmt(x.eventsMax)} (mean ${fmt(x.eventsMean, 2)})`;
+    lines.push(
+      table(
+        ['configured', 'deliveries', 'ingested in', 'spread over', 'achieved', 'achieved ÷ configured', '(n − 1) ÷ span', 'busiest 1 s', 'busiest 10 s', 'requests per delivery', 'holds / wake signals per delivery', 'history events per delivery', 'actions per delivery'],
+        limiter.runs.map((run) => [
+          `${fmt(run.configuredPerSecond)}/s`,
+          fmt(run.deliveries),
+          `${fmt(run.ingestSeconds, 1)} s`,
+          `${fmt(run.spanSeconds, 2)} s`,
+          `${fmt(run.achievedPerSecond, 2)}/s`,
+          fmt(run.achievedPerSecond / run.configuredPerSecond, 3),
+          `${fmt(run.intervalsPerSecond, 2)}/s`,
+          `${fmt(run.busiest1s)} (${fmt(run.busiest1s / run.configuredPerSecond, 2)}×)`,
+          `${fmt(run.busiest10s)} (${fmt(run.busiest10s / (10 * run.configuredPerSecond), 2)}×)`,
+          fmt(run.sinkRequests / run.deliveries, 2),
+          `${fmt((run.history.eventTypes.ACTIVITY_TASK_SCHEDULED ?? 0) / run.history.workflows - 1, 2)} / ${fmt((run.history.eventTypes.WORKFLOW_EXECUTION_SIGNALED ?? 0) / run.history.workflows, 2)}`,
+          `${h(run.history)} (${fmt(run.history.workflows)} read)`,
+          run.history.actionsMin === run.history.actionsMax ? fmt(run.history.actionsMin) : `${fmt(run.history.actionsMin)}–${fmt(run.history.actionsMax)} (mean ${fmt(run.history.actionsMean, 2)})`,
+        ]),
+      ),
+      '',
+    );
+    for (const run of limiter.runs) {
+      const lengths = Object.entries(run.history.lengths).map(([events, count]) => `${fmt(count)} × ${events} events`).join(', ');
+      const slots = run.history.reservedSlots;
+      const late = slots
+        ? ` Attempts that came for a reserved slot: ${fmt(slots.attempts)}, scheduled relative to it (− = before): p50 ${signedMs(slots.p50Ms)}, p99 ${signedMs(slots.p99Ms)}, latest ${signedMs(slots.maxMs)}.`
+        : '';
+      lines.push(`${fmt(run.configuredPerSecond)}/s history lengths: ${lengths}.${late}`, '');
+    }
+    const [first] = limiter.runs;
+    if (first) lines.push(`History of a rate-limited delivery (the last one queued at ${fmt(first.configuredPerSecond)}/s, ${first.heldHistory.length} events): ${first.heldHistory.join(' → ')}`, '');
+  }
+  return lines;
 }

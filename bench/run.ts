@@ -9,19 +9,23 @@ import { ceilingB } from './ceiling-b/run.js';
 import { renderReport, type BenchResults } from './report.js';
 import { backlogRun } from './scenarios/backlog.js';
 import { ceilingA } from './scenarios/ceiling-a.js';
+import { limiterRun } from './scenarios/limiter.js';
+import { noisyNeighbourRun } from './scenarios/noisy-neighbour.js';
 import { peerRun, redisReachable } from './scenarios/peer.js';
+import { RECOVERY_BENCH_DELIVERIES, recoveryRun } from './scenarios/recovery.js';
 import { BENCH_UID, productRun, type ProductResult } from './scenarios/product.js';
 import { pidsMatching, postgresPids, type ProcessGroups } from './support/cpu.js';
 import { machineInfo, prepareDatabase, prepareTemporal, redact } from './support/environment.js';
-import { parseOptions } from './support/options.js';
+import { parseOptions, type BenchPhase } from './support/options.js';
 import { stopAll } from './support/processes.js';
-import { startProduct } from './support/product.js';
+import { startProduct, type Product } from './support/product.js';
 import { note, phase } from './support/progress.js';
 import { startSink } from './support/sink-client.js';
 
 /**
- * `npm run bench`: ceilings (raw HTTP, bare Temporal), the product (fan-out 1 and F), a BullMQ
- * peer, per-delivery costs and backlog memory, in one run on one machine. See bench/README.md.
+ * `npm run bench`: ceilings (raw HTTP, bare Temporal), the product (fan-out 1 and F), traffic
+ * control (noisy neighbour, limiter accuracy), a BullMQ peer, per-delivery costs and backlog
+ * memory, in one run on one machine; `--only` picks phases. See bench/README.md.
  */
 const options = parseOptions(process.argv.slice(2), process.env);
 const root = projectRoot();
@@ -36,8 +40,10 @@ process.on('SIGINT', () => {
   void stopAll().finally(() => process.exit(130));
 });
 
+const runs = (name: BenchPhase) => options.phases.has(name);
+const onlyText = options.partial ? `, only ${[...options.phases].join(', ')}` : '';
 console.error(
-  `XTRACKER Webhooks benchmark: N=${options.events} C=${options.concurrency} fan-out=${options.fanout} backlog=${options.backlog}, ` +
+  `XTRACKER Webhooks benchmark: N=${options.events} C=${options.concurrency} fan-out=${options.fanout} backlog=${options.backlog}${onlyText}, ` +
     `${info.cores} cores, Node ${info.node}; process logs in ${logDir}`,
 );
 
@@ -63,52 +69,77 @@ try {
     postgres: postgresPids,
   };
 
-  const a = await ceilingA(sink, bodyFor('0'.repeat(32)), options.rawRequests, options.concurrency);
-  const b = await ceilingB({ client: temporal.client, address: temporal.address, workflows: options.events, concurrency: options.concurrency, runId, logDir, cpuGroups: baseGroups });
+  const a = runs('ceiling-a') ? await ceilingA(sink, bodyFor('0'.repeat(32)), options.rawRequests, options.concurrency) : undefined;
+  const b = runs('ceiling-b')
+    ? await ceilingB({ client: temporal.client, address: temporal.address, workflows: options.events, concurrency: options.concurrency, runId, logDir, cpuGroups: baseGroups })
+    : undefined;
 
-  phase('product: starting API and worker processes (node dist/src/main.js, node dist/src/worker.js)');
-  const product = await startProduct({ databaseUrl: db.url, temporalAddress: temporal.address, logDir, concurrency: options.concurrency, runId });
-  note(`API pid ${product.api.pid} at ${product.apiUrl}, worker pid ${product.worker.pid}, task queue ${product.taskQueue}`);
-  const productGroups: ProcessGroups = { ...baseGroups, api: () => [product.api.pid], worker: () => [product.worker.pid] };
-  const clickResponse = await product.request('POST', product.tenant('/clicks'), click);
-  if (clickResponse.status !== 201 && clickResponse.status !== 200) throw new Error(`creating the click answered ${clickResponse.status}`);
+  // Every phase from here on sends through the product; ceilings and the peer alone do not need it.
+  const needsProduct = runs('product') || runs('noisy') || runs('limiter') || runs('recovery') || (runs('backlog') && options.backlog > 0);
+  const startBenchProduct = async (): Promise<Product> => {
+    phase('product: starting API and worker processes (node dist/src/main.js, node dist/src/worker.js)');
+    const started = await startProduct({ databaseUrl: db.url, temporalAddress: temporal.address, logDir, concurrency: options.concurrency, runId });
+    note(`API pid ${started.api.pid} at ${started.apiUrl}, worker pid ${started.worker.pid}, task queue ${started.taskQueue}`);
+    const clickResponse = await started.request('POST', started.tenant('/clicks'), click);
+    if (clickResponse.status !== 201 && clickResponse.status !== 200) throw new Error(`creating the click answered ${clickResponse.status}`);
+    return started;
+  };
+  const product = needsProduct ? await startBenchProduct() : undefined;
+  const productGroups: ProcessGroups = product ? { ...baseGroups, api: () => [product.api.pid], worker: () => [product.worker.pid] } : baseGroups;
 
   const productResults: ProductResult[] = [];
-  for (const fanout of [...new Set([1, options.fanout])]) {
-    productResults.push(
-      await productRun({
-        product,
-        sink,
-        client: temporal.client,
-        db: db.pool,
-        events: options.events,
-        concurrency: options.concurrency,
-        fanout,
-        runId,
-        label: `fanout${fanout}`,
-        historySample: fanout === 1 ? options.events : 200,
-        cpuGroups: productGroups,
-        profileDir: options.profile ? logDir : undefined,
-      }),
-    );
+  if (product && runs('product')) {
+    for (const fanout of [...new Set([1, options.fanout])]) {
+      productResults.push(
+        await productRun({
+          product,
+          sink,
+          client: temporal.client,
+          db: db.pool,
+          events: options.events,
+          concurrency: options.concurrency,
+          fanout,
+          runId,
+          label: `fanout${fanout}`,
+          historySample: fanout === 1 ? options.events : 200,
+          cpuGroups: productGroups,
+          profileDir: options.profile ? logDir : undefined,
+        }),
+      );
+    }
   }
 
-  let peer: BenchResults['peer'] = { skipped: '--skip-peer' };
-  const redisVersion = options.skipPeer ? undefined : await redisReachable(redisUrl);
-  if (!options.skipPeer) {
+  // After the product runs, before the peer and the backlog: the backlog leaves thousands of
+  // workflows in Temporal's backoff, and these phases measure latency on an otherwise quiet worker.
+  const noisy: BenchResults['noisy'] =
+    product && runs('noisy')
+      ? await noisyNeighbourRun({ product, sink, client: temporal.client, db: db.pool, concurrency: options.concurrency, runId, click })
+      : { skipped: '--only' };
+  const limiter: BenchResults['limiter'] =
+    product && runs('limiter') ? await limiterRun({ product, sink, client: temporal.client, db: db.pool, concurrency: options.concurrency, runId }) : { skipped: '--only' };
+  const recovery: BenchResults['recovery'] =
+    product && runs('recovery')
+      ? await recoveryRun({ product, sink, db: db.pool, deliveries: RECOVERY_BENCH_DELIVERIES, fanout: options.fanout, concurrency: options.concurrency, runId })
+      : { skipped: '--only' };
+
+  const skipPeer = options.skipPeer || !runs('peer');
+  let peer: BenchResults['peer'] = { skipped: options.skipPeer ? '--skip-peer' : '--only' };
+  const redisVersion = skipPeer ? undefined : await redisReachable(redisUrl);
+  if (!skipPeer) {
     peer = redisVersion
       ? await peerRun({ sink, body: bodyFor, jobs: options.events, concurrency: options.concurrency, workerConcurrency: options.peerConcurrency, redisUrl, redisVersion, runId, logDir, cpuGroups: baseGroups })
       : { skipped: `Redis unreachable at ${redact(redisUrl)}` };
   }
 
   const backlog: BenchResults['backlog'] =
-    options.backlog > 0
+    product && runs('backlog') && options.backlog > 0
       ? await backlogRun({ product, sink, client: temporal.client, db: db.pool, deliveries: options.backlog, fanout: options.fanout, concurrency: options.concurrency, runId, temporalPid, externalTemporal: temporal.embedded === undefined })
-      : { skipped: '--backlog 0' };
+      : { skipped: runs('backlog') ? '--backlog 0' : '--only' };
 
   phase('report');
   const results: BenchResults = {
     label: options.label,
+    ...(options.partial ? { only: [...options.phases] } : {}),
     info,
     options: { events: options.events, concurrency: options.concurrency, fanout: options.fanout, rawRequests: options.rawRequests, backlog: options.backlog, peerConcurrency: options.peerConcurrency },
     environment: {
@@ -124,20 +155,25 @@ try {
     ceilingA: a,
     ceilingB: b,
     product: productResults,
+    noisy,
+    limiter,
+    recovery,
     peer,
     backlog,
   };
   const baselineFile = join(root, 'bench', 'baseline.json');
   const baseline = existsSync(baselineFile) && !options.saveBaseline ? (JSON.parse(readFileSync(baselineFile, 'utf8')) as BenchResults) : undefined;
   const report = renderReport(results, baseline, join(root, 'bench', 'optimisations.md'));
-  const resultsFile = resolve(root, options.resultsFile);
+  // A run of some phases would replace bench/RESULTS.md with a report missing the others: unless
+  // told where (--out), it goes next to the run's logs.
+  const resultsFile = options.partial && !options.resultsFileGiven ? join(logDir, 'RESULTS.md') : resolve(root, options.resultsFile);
   writeFileSync(resultsFile, `${report}\n`);
   writeFileSync(join(logDir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   if (options.saveBaseline) writeFileSync(baselineFile, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\n${report}`);
   console.error(`\nreport written to ${resultsFile}; raw figures in ${join(logDir, 'results.json')}${options.saveBaseline ? `; baseline saved to ${baselineFile}` : ''}`);
 
-  await product.stop();
+  await product?.stop();
   await sink.child.stop();
   await temporal.client.connection.close();
   await db.pool.end();

@@ -13,10 +13,21 @@ export interface DeliveryTarget {
   /** The account's traffic defaults (null = the configured ones). */
   accountTraffic: { ratePerSecond: number | null; maxInFlight: number | null; autoDisableAfterMs: number | null };
   body: string;
+  /** The producer's own id of the event (its idempotency key): a postback's {transaction_id}. */
+  sourceEventId: string;
   status: DeliveryStatus;
+  /** A test event (POST …/destinations/:id/test): marked `webhook-test: true` and left out of the destination's health. */
+  test: boolean;
   destination: {
     id: string;
+    /** `json`: the seed's body POSTed to `url`; `postback`: `urlTemplate` filled in and sent as GET or a form POST. */
+    format: 'json' | 'postback';
     url: string;
+    urlTemplate: string | null;
+    /** Values of the template's {secret.NAME} macros: secrets, masked wherever the request is shown. */
+    templateSecrets: Record<string, string>;
+    /** What a 2xx body must contain (substring, or ^…$ pattern) to count as accepted; null = any 2xx. */
+    successBody: string | null;
     method: WebhookMethod;
     headers: Record<string, string>;
     signingSecret: string;
@@ -40,6 +51,8 @@ export interface AttemptRecord {
   statusCode: number | null;
   error: string | null;
   responseBody: string | null;
+  /** The method and URL as sent, secret template parts masked; null when nothing was sent. */
+  requestLine?: string | null;
   /**
    * The status this attempt moves the delivery to: `sent`, or `retrying` when Temporal will try
    * again. Null when it leaves the status to the workflow, which writes `failed` itself.

@@ -31,6 +31,12 @@ export interface DeliveryHold {
   reason: HoldReason;
   /** The activity's suggestion; the workflow waits at most this long, less when a signal wakes it. */
   waitMs: number;
+  /**
+   * False (or absent): the wait's end is unknown (account disabled, destination paused, queued
+   * behind others): the workflow waits for a signal, looking again after a backoff of its own that
+   * is never shorter than `waitMs`. True: `waitMs` is the moment to look again.
+   */
+  exact?: boolean;
   /** Attempts the held activity made (and recorded) before it was held. */
   attemptsMade: number;
   reservedSlotAtMs?: number;

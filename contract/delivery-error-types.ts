@@ -2,7 +2,8 @@
  * ApplicationFailure types the send activity throws; the workflow names the permanent ones in its
  * retry policy, so they live here, free of imports the workflow bundle could not load.
  */
-export type RetryableErrorType = 'RetryableHttpStatus' | 'AttemptTimeout' | 'NetworkError';
+/** UnexpectedResponseBody: a 2xx whose body lacks the destination's `success_body`, retried like a 5xx. */
+export type RetryableErrorType = 'RetryableHttpStatus' | 'AttemptTimeout' | 'NetworkError' | 'UnexpectedResponseBody';
 export type PermanentErrorType =
   | 'PermanentHttpStatus'
   | 'DestinationNotPublic'

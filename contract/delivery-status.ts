@@ -21,7 +21,7 @@ interface StatusTransition {
  * `failed`, `cancelled` or `skipped` back to `pending` for a new run.
  */
 export const DELIVERY_STATUS_TRANSITIONS: Readonly<Record<DeliveryStatus, StatusTransition>> = {
-  pending: { from: ['failed', 'cancelled', 'skipped'], writer: 'the retry claim of POST /v1/accounts/:account_id/deliveries/:event_id/retry' },
+  pending: { from: ['failed', 'cancelled', 'skipped'], writer: 'the retry claim of POST /v1/accounts/:account_id/deliveries/:event_id/retry, which bulk recoveries reuse' },
   retrying: { from: ['pending', 'retrying'], writer: 'the sendWebhook activity, recording a retryable attempt' },
   sent: { from: ['pending', 'retrying'], writer: 'the sendWebhook activity, recording an accepted attempt' },
   failed: { from: ['pending', 'retrying'], writer: 'the delivery workflow (finishDelivery): a permanent failure, attempts or retry window exhausted' },
@@ -44,3 +44,9 @@ export const OPEN_DELIVERY_STATUSES: readonly DeliveryStatus[] = ['pending', 're
 export const FINISHED_DELIVERY_STATUSES: readonly DeliveryStatus[] = ['sent', 'failed', 'cancelled', 'skipped'];
 /** What an explicit retry may start a new run from. */
 export const RETRYABLE_DELIVERY_STATUSES: readonly DeliveryStatus[] = allowedPredecessors('pending');
+/**
+ * What a forced resend (`POST …/retry` with `force: true`) may start a new run from: a `sent`
+ * delivery too. Kept out of the transition table on purpose: nothing but that explicit operator
+ * request ever moves an acknowledged delivery back to `pending`.
+ */
+export const FORCE_RESEND_STATUSES: readonly DeliveryStatus[] = [...RETRYABLE_DELIVERY_STATUSES, 'sent'];

@@ -61,6 +61,12 @@ export type Admission =
       waitMs: number;
       /** Set when the wait ends at a rate slot reserved for this delivery. */
       reservedSlotAtMs?: number;
+      /**
+       * True: wait exactly `waitMs` (a rate slot, or the head of the queue waiting for a cool-down or
+       * a lease to end). False: the delivery is queued and woken by a signal; `waitMs` is only the
+       * least it waits before looking again on its own, after a backoff of its own.
+       */
+      exact: boolean;
     };
 
 /** What an attempt's outcome means for the destination's health. */

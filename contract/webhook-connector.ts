@@ -3,13 +3,17 @@ export interface WebhookRequest {
   url: string;
   method: WebhookMethod;
   headers: Record<string, string>;
-  body: string;
+  /** Undefined for a postback GET. */
+  body: string | undefined;
+  /** The body's media type: the seed's JSON (the default), or a postback's form. */
+  contentType?: 'application/json' | 'application/x-www-form-urlencoded';
   timeoutMs: number;
   /** Aborts the attempt when the delivery is cancelled. */
   signal?: AbortSignal;
 }
 
-export type WebhookMethod = 'POST' | 'PUT' | 'PATCH';
+/** GET only for postback destinations (a tracker's S2S convention), which may also POST a form. */
+export type WebhookMethod = 'POST' | 'PUT' | 'PATCH' | 'GET';
 
 export interface WebhookResponse {
   statusCode: number;

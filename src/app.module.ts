@@ -16,6 +16,9 @@ import { EventsModule } from './events/events.module.js';
 import { HealthModule } from './health/health.module.js';
 import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { PortalModule } from './portal/portal.module.js';
+import { RecoveriesModule } from './recoveries/recoveries.module.js';
+import { TestEventsModule } from './test-events/test-events.module.js';
 import { DeliveryWorkerModule } from './temporal/delivery-worker.module.js';
 import { TemporalModule } from './temporal/temporal.module.js';
 import type { HostResolver } from './url-policy/destination-url-policy.js';
@@ -48,6 +51,9 @@ export class AppModule {
           ClicksModule,
           EventsModule,
           DeliveriesModule,
+          RecoveriesModule,
+          TestEventsModule,
+          PortalModule,
           // The limit here is the default; ApiRateLimitGuard applies an account's own and skips 0 (off).
           ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: config.rateLimitPerMinute }] }),
         ]

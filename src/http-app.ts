@@ -8,6 +8,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import { HttpExceptionFilter } from './common/http-exception.filter.js';
 import { createValidationPipe } from './common/validation.js';
+import { PORTAL_PATH_PREFIX, portalSecurityHeaders } from './portal/portal-security-headers.js';
 
 /** Largest accepted request body; larger ones get 413. Documented in the README. */
 export const MAX_REQUEST_BODY = '256kb';
@@ -34,12 +35,14 @@ export async function createHttpApp(options: AppModuleOptions): Promise<INestApp
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
   app.disable('x-powered-by');
-  // Security headers everywhere; Swagger UI needs its inline scripts, so /docs goes without a CSP.
+  // Security headers everywhere; Swagger UI needs its inline scripts, so /docs goes without a CSP;
+  // the customer portal has its own CSP, which may allow framing by PORTAL_FRAME_ANCESTORS.
   const secured = helmet();
   const securedWithoutCsp = helmet({ contentSecurityPolicy: false });
-  app.use((request: { path: string }, response: unknown, next: () => void) =>
-    (request.path.startsWith('/docs') ? securedWithoutCsp : secured)(request as never, response as never, next),
-  );
+  const securedPortal = portalSecurityHeaders(options.config.portal);
+  const headersFor = (path: string) =>
+    path.startsWith('/docs') ? securedWithoutCsp : path === PORTAL_PATH_PREFIX || path.startsWith(`${PORTAL_PATH_PREFIX}/`) ? securedPortal : secured;
+  app.use((request: { path: string }, response: unknown, next: () => void) => headersFor(request.path)(request as never, response as never, next));
 
   if (!options.roles.api) return app;
   const document = SwaggerModule.createDocument(

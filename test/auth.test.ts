@@ -5,6 +5,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AccountAccessModule } from '../src/accounts/account-access.module.js';
+import { PortalAccessModule } from '../src/portal/portal-access.module.js';
 import { ApiKeyGuard } from '../src/common/api-key.guard.js';
 import { FailedAuthLimiter } from '../src/common/failed-auth-limiter.js';
 import { HttpExceptionFilter } from '../src/common/http-exception.filter.js';
@@ -66,10 +67,11 @@ function send(baseUrl: string, { method, path, headers = {}, body, localAddress 
 
 /**
  * Routes anyone may call; everything else the server routes must demand a key. Swagger serves
- * `/docs`, its assets, `/openapi.json` and `/docs-yaml` outside Nest's guards.
+ * `/docs`, its assets, `/openapi.json` and `/docs-yaml` outside Nest's guards. The customer
+ * portal's own pages are public (they hold no data; test/portal-sessions.test.ts covers them).
  */
 function isPublic(path: string): boolean {
-  return ['/health', '/ready', '/metrics', '/openapi.json'].includes(path) || path.startsWith('/docs');
+  return ['/health', '/ready', '/metrics', '/openapi.json'].includes(path) || path.startsWith('/docs') || path === '/portal' || path.startsWith('/portal/');
 }
 
 /**
@@ -165,6 +167,7 @@ class GuardProbeModule {
         ConfigModule.forRoot(loadConfig({ API_KEYS: apiKey, DATABASE_URL: databaseUrl, TEMPORAL_ADDRESS: '127.0.0.1:1' }, { process: 'api' })),
         DatabaseModule.forRoot({ url: databaseUrl }),
         AccountAccessModule,
+        PortalAccessModule,
       ],
       controllers: [InternalController, OpenController],
       providers: [FailedAuthLimiter, { provide: APP_GUARD, useClass: ApiKeyGuard }],

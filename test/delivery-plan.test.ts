@@ -78,7 +78,11 @@ describe('one delivery plan per run', () => {
       const receiver = (await Receiver.start()).replyWith(503, 200);
       const destinationId = await destinationFor(receiver, { retry_policy: { initial_interval_ms: 3_000, max_interval_ms: 3_000 } });
       const eventId = await ingest(destinationId);
-      const retrying = await deliveryReaches(app, eventId, ['retrying']);
+      // `retrying` is recorded while the attempt is still finishing (it reads as none until Temporal has scheduled the next).
+      const retrying = await eventually(async () => {
+        const delivery = await getDelivery(app, eventId);
+        return delivery.status === 'retrying' && delivery.next_attempt_at !== null ? delivery : undefined;
+      });
       const scheduled = await eventually(() => readNextAttemptAt(app.temporal.workflow.getHandle(`delivery-${eventId}`)).then((at) => at ?? undefined));
 
       const shownMs = Date.parse(retrying.next_attempt_at);
@@ -99,7 +103,10 @@ describe('one delivery plan per run', () => {
       const receiver = (await Receiver.start()).replyWith({ status: 503, headers: { 'retry-after': '4' } }, 200);
       const destinationId = await destinationFor(receiver, { retry_policy: { initial_interval_ms: 200, max_interval_ms: 500 } });
       const eventId = await ingest(destinationId);
-      const retrying = await deliveryReaches(app, eventId, ['retrying']);
+      const retrying = await eventually(async () => {
+        const delivery = await getDelivery(app, eventId);
+        return delivery.status === 'retrying' && delivery.next_attempt_at !== null ? delivery : undefined;
+      });
       const scheduled = await eventually(() => readNextAttemptAt(app.temporal.workflow.getHandle(`delivery-${eventId}`)).then((at) => at ?? undefined));
 
       const firstEndedMs = Date.parse(retrying.attempts[0].started_at) + retrying.attempts[0].duration_ms;

@@ -110,7 +110,7 @@ describe('delivery workflow', () => {
     const outcome = await run(input({ maxAttempts: 3 }), async (activityInput, call) => {
       seen.push(activityInput);
       if (call <= 2) throw ApplicationFailure.create({ type: 'RetryableHttpStatus', message: 'receiver answered HTTP 503' });
-      if (call === 3) return { held: { reason: 'rate_limited', waitMs: 200, attemptsMade: 2, reservedSlotAtMs: 1_800_000_000_000 } };
+      if (call === 3) return { held: { reason: 'rate_limited', waitMs: 200, attemptsMade: 2, exact: true, reservedSlotAtMs: 1_800_000_000_000 } };
       throw ApplicationFailure.create({ type: 'RetryableHttpStatus', message: 'receiver answered HTTP 502' });
     });
     // Calls 1-2 are one scheduled activity retried by Temporal; 3 is its last try, held; 4 is the new activity's only attempt.
@@ -125,7 +125,7 @@ describe('delivery workflow', () => {
     const outcome = await run(input({ maxAgeMs: 1_500 }), async () => {
       if (!held) {
         held = true;
-        return { held: { reason: 'breaker_open', waitMs: 2_500, attemptsMade: 0 } };
+        return { held: { reason: 'breaker_open', waitMs: 2_500, attemptsMade: 0, exact: true } };
       }
     });
     expect(outcome.result).toEqual({ status: 'sent' });

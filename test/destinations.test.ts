@@ -119,7 +119,8 @@ describe('destinations API', () => {
 
   it.each([
     ['an unknown field', { colour: 'blue' }, 'property colour should not exist'],
-    ['a method other than POST/PUT/PATCH', { method: 'GET' }, 'method must be one of'],
+    ['a method other than POST/PUT/PATCH for a json destination', { method: 'GET' }, 'method GET is not allowed for a json destination'],
+    ['a method no destination uses', { method: 'DELETE' }, 'method must be one of'],
     ['an event_map key that is not canonical', { event_map: { purchase: 'Purchase' } }, 'event_map key "purchase" is not a canonical event'],
     ['an empty target name', { event_map: { deposit: ' ' } }, 'event_map.deposit must be a non-empty target event name'],
     ['an empty event_map', { event_map: {} }, 'event_map must map at least one canonical event'],

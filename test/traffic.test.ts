@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Receiver } from './support/receiver.js';
-import { createDestination, deliveryReaches, getDelivery, uniqueId } from './support/fixtures.js';
+import { createDestination, deliveryReaches, getDelivery, inFreshAccount, uniqueId } from './support/fixtures.js';
 import { eventually, useTestApp, type TestApp } from './support/test-app.js';
 
 /**
@@ -32,21 +32,6 @@ async function ingestContacts(app: TestApp, count: number, concurrency = 16): Pr
     }),
   );
   return eventIds;
-}
-
-/** A new account per test so that only this test's destination receives its events. */
-async function inFreshAccount(app: TestApp): Promise<TestApp> {
-  const accountId = uniqueId('traffic').slice(0, 64);
-  const created = await app.request('PUT', `/v1/accounts/${accountId}`, { name: accountId });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  return new Proxy(app, {
-    get(target, property) {
-      if (property === 'accountId') return accountId;
-      if (property === 'path') return (suffix: string) => `/v1/accounts/${accountId}${suffix}`;
-      const value: unknown = Reflect.get(target, property);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
 }
 
 function destinationPath(app: TestApp, id: string, suffix = ''): string {

@@ -21,7 +21,6 @@ import {
   type DeliveryWorkflowResult,
 } from '../contract/delivery-activities.js';
 import { ACCOUNT_DISABLED_ERROR_TYPE, DESTINATION_DISABLED_ERROR_TYPE, PERMANENT_ERROR_TYPES } from '../contract/delivery-error-types.js';
-import type { HoldReason } from '../contract/traffic-gate.js';
 import { ATTEMPT_BOOKKEEPING_MARGIN_MS } from '../contract/delivery-plan.js';
 import { DELIVERY_STATUS } from '../contract/search-attributes.js';
 
@@ -29,16 +28,15 @@ import { DELIVERY_STATUS } from '../contract/search-attributes.js';
 const HEARTBEAT_TIMEOUT_MS = 10_000;
 
 /**
- * How long a delivery held by its account or a paused destination waits before it looks again:
- * doubling from the first to the longest, so a long hold costs a few history events an hour, not a
- * minute. The resume signal (account enabled, destination resumed) ends any wait at once.
+ * How long a delivery held without a known end (account disabled, destination paused, queued
+ * behind others for a slot or a breaker) waits before it looks again on its own: doubling from the
+ * first to the longest, so a long hold costs a few history events an hour, not a minute. The resume
+ * signal (account enabled, destination resumed, a slot freed, the breaker closed) ends it at once.
  */
 const FIRST_HOLD_MS = 30_000;
 const LONGEST_HOLD_MS = 600_000;
-/** A limiter's or breaker's suggested wait is honoured within these bounds. */
+/** An exact wait (a rate slot, the end of a cool-down) is honoured within these bounds. */
 const SHORTEST_TRAFFIC_WAIT_MS = 50;
-/** Holds whose length the activity cannot know: the workflow backs off on its own. */
-const OPEN_ENDED_HOLDS: ReadonlySet<HoldReason> = new Set(['account_disabled', 'destination_paused']);
 
 const resumeDelivery = defineSignal(RESUME_DELIVERY_SIGNAL);
 
@@ -70,7 +68,7 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
   const spent = { attempts: input.spent?.attempts ?? 0, windowMs: input.spent?.windowMs ?? 0 };
   let reservedSlotAtMs = input.spent?.reservedSlotAtMs;
   try {
-    for (let openEndedHolds = 0; ; ) {
+    for (let signalledHolds = 0; ; ) {
       const attemptsLeft = retry.maxAttempts > 0 ? retry.maxAttempts - spent.attempts : undefined;
       const windowLeftMs = retry.maxAgeMs - spent.windowMs;
       if ((attemptsLeft !== undefined && attemptsLeft <= 0) || windowLeftMs <= 0) {
@@ -112,10 +110,13 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
       // Attempting and Temporal's backoff between attempts count; the hold that follows does not.
       spent.windowMs += Date.now() - scheduledAtMs;
       reservedSlotAtMs = hold.reservedSlotAtMs;
-      const waitMs = OPEN_ENDED_HOLDS.has(hold.reason)
-        ? Math.min(FIRST_HOLD_MS * 2 ** openEndedHolds++, LONGEST_HOLD_MS)
-        : Math.max(SHORTEST_TRAFFIC_WAIT_MS, Math.min(hold.waitMs, LONGEST_HOLD_MS));
-      if (!OPEN_ENDED_HOLDS.has(hold.reason)) openEndedHolds = 0;
+      // An exact hold knows when to look again; any other waits for a signal, backing off on its own.
+      // The backoff is spread (±50 %, from the workflow's deterministic random) so that deliveries
+      // queued together do not all look again in the same second.
+      const waitMs = hold.exact
+        ? Math.max(SHORTEST_TRAFFIC_WAIT_MS, Math.min(hold.waitMs, LONGEST_HOLD_MS))
+        : Math.max(Math.min(hold.waitMs, LONGEST_HOLD_MS), Math.min(FIRST_HOLD_MS * 2 ** signalledHolds++, LONGEST_HOLD_MS) * (0.5 + Math.random()));
+      if (hold.exact) signalledHolds = 0;
       await condition(() => resumeRequested, waitMs);
       if (workflowInfo().continueAsNewSuggested) {
         await continueAsNew<typeof deliveryWorkflow>({ ...input, spent: { ...spent, reservedSlotAtMs } });

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
-import { runConcurrently } from './stats.js';
+import { percentile, runConcurrently } from './stats.js';
 
 const EventType = proto.temporal.api.enums.v1.EventType;
 
@@ -19,6 +19,38 @@ export interface HistoryCost {
   lengths: Record<string, number>;
   /** Event types of the longest history read, when longer than the sample. */
   longest: string[];
+  /** How many events of each type the histories read hold together, e.g. { TIMER_STARTED: 399 }. */
+  eventTypes: Record<string, number>;
+  /** Attempts scheduled for a rate slot reserved on an earlier hold (absent when none were). */
+  reservedSlots?: SlotLateness;
+}
+
+/**
+ * How late attempts that came for a reserved rate slot were scheduled: the ACTIVITY_TASK_SCHEDULED
+ * event's time − the `reservedSlotAtMs` in its input. A late one still goes in its turn, no sooner
+ * than 1/rate after the request before it; lateness only shows how precise the timers were.
+ */
+export interface SlotLateness {
+  attempts: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/** A protobuf Timestamp in epoch ms; its seconds may be a Long, whose decimal string Number() reads. */
+const timestampMs = (time: proto.google.protobuf.ITimestamp | null | undefined): number | undefined =>
+  time?.seconds == null ? undefined : Number(String(time.seconds)) * 1000 + (time.nanos ?? 0) / 1e6;
+
+/** The `reservedSlotAtMs` of a sendWebhook input (JSON payload), if it carries one. */
+function reservedSlotOf(event: proto.temporal.api.history.v1.IHistoryEvent): number | undefined {
+  const payload = event.activityTaskScheduledEventAttributes?.input?.payloads?.[0];
+  if (!payload?.data) return undefined;
+  try {
+    const input = JSON.parse(Buffer.from(payload.data).toString('utf8')) as { reservedSlotAtMs?: unknown };
+    return typeof input.reservedSlotAtMs === 'number' ? input.reservedSlotAtMs : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -59,6 +91,8 @@ export async function historyCost(client: Client, workflowIds: string[], concurr
   let sample: string[] = [];
   let longest: string[] = [];
   const lengths: Record<string, number> = {};
+  const eventTypes: Record<string, number> = {};
+  const slotLateness: number[] = [];
   const names = (list: proto.temporal.api.history.v1.IHistoryEvent[]) =>
     list.map((event) => (EventType[event.eventType ?? 0] ?? String(event.eventType)).replace(/^EVENT_TYPE_/, ''));
   await runConcurrently(workflowIds.length, concurrency, async (index) => {
@@ -67,6 +101,13 @@ export async function historyCost(client: Client, workflowIds: string[], concurr
     events.push(list.length);
     actions.push(actionsOf(list));
     lengths[list.length] = (lengths[list.length] ?? 0) + 1;
+    for (const name of names(list)) eventTypes[name] = (eventTypes[name] ?? 0) + 1;
+    for (const event of list) {
+      if (event.eventType !== EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) continue;
+      const slotMs = reservedSlotOf(event);
+      const scheduledMs = timestampMs(event.eventTime);
+      if (slotMs !== undefined && scheduledMs !== undefined) slotLateness.push(scheduledMs - slotMs);
+    }
     if (sample.length === 0) sample = names(list);
     if (list.length > longest.length) longest = names(list);
   });
@@ -88,5 +129,16 @@ export async function historyCost(client: Client, workflowIds: string[], concurr
     sample,
     lengths,
     longest: longest.length > sample.length ? longest : [],
+    eventTypes,
+    ...(slotLateness.length > 0
+      ? {
+          reservedSlots: {
+            attempts: slotLateness.length,
+            p50Ms: percentile(slotLateness, 50),
+            p99Ms: percentile(slotLateness, 99),
+            maxMs: Math.max(...slotLateness),
+          },
+        }
+      : {}),
   };
 }

@@ -22,8 +22,18 @@ export interface BenchOptions {
   saveBaseline: boolean;
   /** Where the report goes. */
   resultsFile: string;
+  /** Whether the report file was named (--out / BENCH_OUT) rather than defaulted. */
+  resultsFileGiven: boolean;
   label: string;
+  /** The phases this run runs (`--only`); all of them unless told. */
+  phases: ReadonlySet<BenchPhase>;
+  /** True when `--only` left phases out: the report is then partial. */
+  partial: boolean;
 }
+
+/** The phases of a run, in the order they run. */
+export const BENCH_PHASES = ['ceiling-a', 'ceiling-b', 'product', 'noisy', 'limiter', 'recovery', 'peer', 'backlog'] as const;
+export type BenchPhase = (typeof BENCH_PHASES)[number];
 
 const HELP = `npm run bench -- [options]
   --events N            events / workflows / jobs per run        (BENCH_EVENTS, default 1000)
@@ -36,7 +46,9 @@ const HELP = `npm run bench -- [options]
   --profile             CPU profiles of API and worker per product run (BENCH_PROFILE=1)
   --save-baseline       store this run as bench/baseline.json ("before" column of later runs)
   --label TEXT          names this run in the report              (BENCH_LABEL)
-  --out FILE            report file                               (BENCH_OUT, default bench/RESULTS.md)
+  --out FILE            report file                               (BENCH_OUT, default bench/RESULTS.md;
+                        with --only, RESULTS.md in the run's /tmp folder)
+  --only P1,P2          run only these phases                     (BENCH_ONLY; ${BENCH_PHASES.join(', ')})
 Environment: DATABASE_URL (else database xtracker_bench on postgres://postgres@127.0.0.1:5432),
 TEMPORAL_ADDRESS (else a Temporal dev server is started), REDIS_URL (default redis://127.0.0.1:6379).`;
 
@@ -54,7 +66,7 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
     else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) flags.set(name, argv[++i]!);
     else flags.set(name, true);
   }
-  const known = new Set(['events', 'concurrency', 'fanout', 'raw-requests', 'backlog', 'peer-concurrency', 'skip-peer', 'profile', 'save-baseline', 'label', 'out']);
+  const known = new Set(['events', 'concurrency', 'fanout', 'raw-requests', 'backlog', 'peer-concurrency', 'skip-peer', 'profile', 'save-baseline', 'label', 'out', 'only']);
   for (const name of flags.keys()) if (!known.has(name)) throw new Error(`unknown option --${name}\n${HELP}`);
 
   const integer = (flag: string, variable: string, fallback: number, min: number): number => {
@@ -67,6 +79,13 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
   const bool = (flag: string, variable: string): boolean => flags.get(flag) === true || flags.get(flag) === 'true' || env[variable] === '1' || env[variable] === 'true';
 
   const events = integer('events', 'BENCH_EVENTS', 1000, 1);
+  const phases = parsePhases(flags.get('only') ?? env.BENCH_ONLY);
+  const saveBaseline = bool('save-baseline', 'BENCH_SAVE_BASELINE');
+  const partial = phases.size < BENCH_PHASES.length;
+  // A baseline of some phases would leave the "before" column of the others empty.
+  if (partial && saveBaseline) throw new Error(`--save-baseline needs every phase; drop --only\n${HELP}`);
+  const out = flags.get('out') ?? env.BENCH_OUT;
+  if (out === true) throw new Error(`--out needs a file name\n${HELP}`);
   return {
     events,
     concurrency: integer('concurrency', 'BENCH_CONCURRENCY', 32, 1),
@@ -76,8 +95,24 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
     peerConcurrency: integer('peer-concurrency', 'BENCH_PEER_CONCURRENCY', 200, 1),
     skipPeer: bool('skip-peer', 'BENCH_SKIP_PEER'),
     profile: bool('profile', 'BENCH_PROFILE'),
-    saveBaseline: bool('save-baseline', 'BENCH_SAVE_BASELINE'),
-    resultsFile: String(flags.get('out') ?? env.BENCH_OUT ?? 'bench/RESULTS.md'),
+    saveBaseline,
+    resultsFile: out || 'bench/RESULTS.md',
+    resultsFileGiven: out !== undefined && out !== '',
     label: String(flags.get('label') ?? env.BENCH_LABEL ?? ''),
+    phases,
+    partial,
   };
+}
+
+/** `--only noisy,limiter` → those phases; absent or empty → all of them. */
+function parsePhases(raw: string | true | undefined): ReadonlySet<BenchPhase> {
+  if (raw === true) throw new Error(`--only needs a list of phases: ${BENCH_PHASES.join(', ')}\n${HELP}`);
+  if (raw === undefined || raw.trim() === '') return new Set(BENCH_PHASES);
+  const picked = new Set<BenchPhase>();
+  for (const name of raw.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+    if (!(BENCH_PHASES as readonly string[]).includes(name)) throw new Error(`--only: unknown phase "${name}"; phases: ${BENCH_PHASES.join(', ')}`);
+    picked.add(name as BenchPhase);
+  }
+  // In run order, whatever the order given: the report lists them as they ran.
+  return new Set(BENCH_PHASES.filter((name) => picked.has(name)));
 }

@@ -19,6 +19,8 @@ export interface Product {
   /** Keep-alive connections to the API, as many as the load's concurrency. */
   http: Pool;
   request<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  /** Stops the worker and starts it again with these variables over the usual ones (same port, same task queue). */
+  restartWorker(extraEnv: Record<string, string>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -47,7 +49,9 @@ export async function startProduct({ databaseUrl, temporalAddress, logDir, concu
   };
   // Same flags as `npm run start:api` / `start:worker`, plus the counting preload.
   const execArgv = ['--enable-source-maps', '--import', dist('bench/support/instrument.js').href];
-  const worker = spawnNode({ name: 'worker', script: fileURLToPath(dist('src/worker.js')), env: { ...env, PORT: String(workerPort), METRICS_PORT: String(workerPort) }, execArgv, logDir });
+  const spawnWorker = (extraEnv: Record<string, string> = {}) =>
+    spawnNode({ name: 'worker', script: fileURLToPath(dist('src/worker.js')), env: { ...env, PORT: String(workerPort), METRICS_PORT: String(workerPort), ...extraEnv }, execArgv, logDir });
+  const worker = spawnWorker();
   const api = spawnNode({ name: 'api', script: fileURLToPath(dist('src/main.js')), env: { ...env, PORT: String(apiPort) }, execArgv, logDir });
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const workerMetricsUrl = `http://127.0.0.1:${workerPort}/metrics`;
@@ -67,7 +71,7 @@ export async function startProduct({ databaseUrl, temporalAddress, logDir, concu
   const accountId = `bench-${runId}`.replace(/[^A-Za-z0-9._:-]/g, '-').slice(0, 64);
   const account = await request('PUT', `/v1/accounts/${accountId}`, { name: 'benchmark', enabled: true });
   if (account.status !== 201) throw new Error(`creating the benchmark account answered ${account.status}`);
-  return {
+  const product: Product = {
     api,
     worker,
     apiUrl,
@@ -78,11 +82,18 @@ export async function startProduct({ databaseUrl, temporalAddress, logDir, concu
     taskQueue,
     http,
     request,
+    async restartWorker(extraEnv) {
+      await product.worker.stop();
+      const restarted = spawnWorker(extraEnv);
+      await waitForHttp(workerMetricsUrl, restarted);
+      product.worker = restarted;
+    },
     async stop() {
       await http.close();
-      await Promise.all([api.stop(), worker.stop()]);
+      await Promise.all([api.stop(), product.worker.stop()]);
     },
   };
+  return product;
 }
 
 export interface Counters {
@@ -126,4 +137,18 @@ export function metricSum(values: Map<string, number>, name: string): number | u
     if (key === name || key.startsWith(`${name}{`) || key.startsWith(`${name}_total{`) || key === `${name}_total`) total = (total ?? 0) + value;
   }
   return total;
+}
+
+/**
+ * Mean of a histogram over an interval, e.g. temporal_activity_schedule_to_start_latency between
+ * two reads: Δ(all `_sum` series) ÷ Δ(all `_count` series). Undefined when nothing was observed.
+ */
+export function histogramMean(after: Map<string, number>, before: Map<string, number>, name: string): number | undefined {
+  const total = (values: Map<string, number>, suffix: string) => {
+    let sum = 0;
+    for (const [key, value] of values) if (key === `${name}${suffix}` || key.startsWith(`${name}${suffix}{`)) sum += value;
+    return sum;
+  };
+  const count = total(after, '_count') - total(before, '_count');
+  return count > 0 ? (total(after, '_sum') - total(before, '_sum')) / count : undefined;
 }

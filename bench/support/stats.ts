@@ -52,3 +52,20 @@ export async function waitFor(check: () => Promise<boolean> | boolean, timeoutMs
     await sleep(intervalMs);
   }
 }
+
+/** The most of these instants (ms) that fall in any window [t, t + windowMs): the burst a receiver sees. */
+export function busiestWindow(instantsMs: number[], windowMs: number): number {
+  const sorted = [...instantsMs].sort((a, b) => a - b);
+  let most = 0;
+  for (let first = 0, last = 0; last < sorted.length; last++) {
+    while (sorted[last]! - sorted[first]! >= windowMs) first++;
+    most = Math.max(most, last - first + 1);
+  }
+  return most;
+}
+
+/** Sleeps until the wall-clock instant `atMs` (nowMs() scale); returns at once when it has passed. */
+export function sleepUntil(atMs: number): Promise<void> {
+  const ms = atMs - nowMs();
+  return ms > 0 ? sleep(ms) : Promise.resolve();
+}

@@ -15,7 +15,8 @@ import { AccountRepository } from './account.repository.js';
  *
  * - Service keys: every route, every account.
  * - Account keys: only routes under `/v1/accounts/:account_id` of their own account, within their
- *   scopes. Another account's path answers the same 404 as an account that does not exist, before
+ *   scopes. A customer portal session is an account principal too (scopes read, + manage unless
+ *   read-only), kept off `@KeysOnly()` routes. Another account's path answers the same 404 as an account that does not exist, before
  *   anything about that account is read, so nothing tells the two apart.
  * - On every route under `:account_id` the account is loaded and attached (`@TenantAccount()`);
  *   ingest (scope `ingest`) for a disabled account is 403 whoever asks.
@@ -49,6 +50,9 @@ export class AccountAccessGuard implements CanActivate {
       if (rules.createsAccount) throw serviceKeyRequired();
       if (accountId !== principal.accountId) throw accountNotFound(accountId);
       if (rules.serviceOnly) throw serviceKeyRequired();
+      if (rules.keysOnly && principal.portalSessionId !== undefined) {
+        throw new AccessError(AccessErrorCode.KeyRequired, 'this route needs an API key: a portal session may not call it');
+      }
       if (!principal.scopes.includes(rules.scope)) {
         throw new AccessError(AccessErrorCode.ScopeMissing, `this API key lacks the scope "${rules.scope}" this route needs`);
       }

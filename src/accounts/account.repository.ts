@@ -14,6 +14,8 @@ export interface Account {
   defaultRatePerSecond: number | null;
   defaultMaxInFlight: number | null;
   autoDisableAfterMs: number | null;
+  /** Days its deliveries, attempts and events are kept (null = RETENTION_DAYS). */
+  retentionDays: number | null;
   /** Where the account's operational notifications go; its signing secrets are never part of an Account. */
   operationalWebhookUrl: string | null;
   createdAt: Date;
@@ -30,6 +32,7 @@ export interface AccountFields {
   defaultRatePerSecond: number | null | undefined;
   defaultMaxInFlight: number | null | undefined;
   autoDisableAfterMs: number | null | undefined;
+  retentionDays: number | null | undefined;
   /** Undefined keeps it as it is. */
   operationalWebhook?: OperationalWebhookChange;
 }
@@ -66,12 +69,13 @@ interface AccountRow {
   default_max_in_flight: number | null;
   /** bigint: arrives as text. */
   auto_disable_after_ms: string | null;
+  retention_days: number | null;
   created_at: Date;
   updated_at: Date;
 }
 
 const ACCOUNT_COLUMNS =
-  'id, name, enabled, rate_limit_per_minute, max_destinations, default_rate_limit_per_second, default_max_in_flight, auto_disable_after_ms, operational_webhook_url, created_at, updated_at';
+  'id, name, enabled, rate_limit_per_minute, max_destinations, default_rate_limit_per_second, default_max_in_flight, auto_disable_after_ms, retention_days, operational_webhook_url, created_at, updated_at';
 
 /**
  * Every statement on `accounts`. Not a tenant table: it is read before any account is chosen (by
@@ -113,8 +117,8 @@ export class AccountRepository {
     return this.dataSource.transaction(async (manager) => {
       const previous: Array<Pick<AccountRow, 'enabled'>> = await manager.query(`SELECT enabled FROM accounts WHERE id = $1 FOR UPDATE`, [id]);
       const rows: Array<AccountRow & { created: boolean }> = await manager.query(
-        `INSERT INTO accounts AS a (id, name, enabled, rate_limit_per_minute, max_destinations, default_rate_limit_per_second, default_max_in_flight, auto_disable_after_ms)
-         VALUES ($1, $2, COALESCE($3::boolean, true), $5::integer, $7::integer, $9::double precision, $11::integer, $13::bigint)
+        `INSERT INTO accounts AS a (id, name, enabled, rate_limit_per_minute, max_destinations, default_rate_limit_per_second, default_max_in_flight, auto_disable_after_ms, retention_days)
+         VALUES ($1, $2, COALESCE($3::boolean, true), $5::integer, $7::integer, $9::double precision, $11::integer, $13::bigint, $15::integer)
          ON CONFLICT (id) DO UPDATE SET
            name = EXCLUDED.name,
            enabled = COALESCE($3::boolean, a.enabled),
@@ -123,6 +127,7 @@ export class AccountRepository {
            default_rate_limit_per_second = CASE WHEN $8::boolean THEN $9::double precision ELSE a.default_rate_limit_per_second END,
            default_max_in_flight = CASE WHEN $10::boolean THEN $11::integer ELSE a.default_max_in_flight END,
            auto_disable_after_ms = CASE WHEN $12::boolean THEN $13::bigint ELSE a.auto_disable_after_ms END,
+           retention_days = CASE WHEN $14::boolean THEN $15::integer ELSE a.retention_days END,
            updated_at = now()
          RETURNING ${ACCOUNT_COLUMNS}, (xmax = 0) AS created`,
         [
@@ -139,6 +144,8 @@ export class AccountRepository {
           fields.defaultMaxInFlight ?? null,
           fields.autoDisableAfterMs !== undefined,
           fields.autoDisableAfterMs ?? null,
+          fields.retentionDays !== undefined,
+          fields.retentionDays ?? null,
         ],
       );
       const [row] = rows;
@@ -245,6 +252,7 @@ function toAccount(row: AccountRow): Account {
     defaultRatePerSecond: row.default_rate_limit_per_second,
     defaultMaxInFlight: row.default_max_in_flight,
     autoDisableAfterMs: row.auto_disable_after_ms === null ? null : Number(row.auto_disable_after_ms),
+    retentionDays: row.retention_days,
     operationalWebhookUrl: row.operational_webhook_url,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

@@ -34,6 +34,7 @@ export class AccountsService {
       defaultRatePerSecond: dto.default_rate_limit_per_second,
       defaultMaxInFlight: dto.default_max_in_flight,
       autoDisableAfterMs: dto.auto_disable_after_ms,
+      retentionDays: dto.retention_days,
       operationalWebhook,
     });
     if (wasEnabled === false && account.enabled) await this.wakeHeldDeliveries(id);
@@ -118,6 +119,7 @@ export class AccountsService {
       default_rate_limit_per_second: account.defaultRatePerSecond ?? this.config.traffic.ratePerSecond,
       default_max_in_flight: account.defaultMaxInFlight ?? this.config.traffic.maxInFlight,
       auto_disable_after_ms: account.autoDisableAfterMs ?? this.config.traffic.autoDisableAfterMs,
+      retention_days: account.retentionDays ?? this.config.retentionDays,
       operational_webhook_url: account.operationalWebhookUrl,
       created_at: account.createdAt.toISOString(),
       updated_at: account.updatedAt.toISOString(),

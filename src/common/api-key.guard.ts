@@ -5,6 +5,7 @@ import type { Request } from 'express';
 import { AccountKeyAuthenticator } from '../accounts/account-key-authenticator.js';
 import { ACCOUNT_KEY_PREFIX } from '../accounts/api-key-material.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
+import { PortalSessionAuthenticator } from '../portal/portal-session-authenticator.js';
 import { attachPrincipal, type ApiPrincipal } from './api-principal.js';
 import { AuthError } from './auth-error.js';
 import { clientAddress, FailedAuthLimiter } from './failed-auth-limiter.js';
@@ -18,7 +19,9 @@ const KEY_ID_BYTES = 12;
  * the path looks like. Service keys (API_KEYS) are compared as SHA-256 digests in constant time,
  * so neither the key nor its length leaks through timing; an `xtk_` account key is looked up by
  * its digest in the database on every request (no cache), so a revoked key fails its next
- * request on every API process. The matched key becomes the request's principal; what it may do
+ * request on every API process. A request without an Authorization header may instead carry a
+ * customer portal session cookie (src/portal), which becomes an account principal the same way.
+ * The matched key becomes the request's principal; what it may do
  * is decided after the rate limit, by the AccountAccessGuard.
  */
 @Injectable()
@@ -30,6 +33,7 @@ export class ApiKeyGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly failures: FailedAuthLimiter,
     private readonly accountKeys: AccountKeyAuthenticator,
+    private readonly portalSessions: PortalSessionAuthenticator,
   ) {
     this.keys = config.apiKeys.map((key) => {
       const keyDigest = digest(key);
@@ -45,7 +49,7 @@ export class ApiKeyGuard implements CanActivate {
     const retryAfter = this.failures.retryAfterSeconds(address);
     if (retryAfter !== undefined) throw new AuthError('too_many_failures', 'too many requests without a valid API key from this address', retryAfter);
     try {
-      attachPrincipal(request, await this.authenticate(request.headers.authorization));
+      attachPrincipal(request, await this.authenticate(request));
       return true;
     } catch (error) {
       if (error instanceof AuthError) this.failures.recordFailure(address);
@@ -53,7 +57,14 @@ export class ApiKeyGuard implements CanActivate {
     }
   }
 
-  private async authenticate(authorization: string | undefined): Promise<ApiPrincipal> {
+  private async authenticate(request: Request): Promise<ApiPrincipal> {
+    const authorization = request.headers.authorization;
+    // A key, when one is sent, decides alone: the portal's session cookie counts only on requests
+    // without one, so a stale cookie in the same browser never changes what a key may do.
+    if (authorization === undefined) {
+      const session = await this.portalSessions.authenticate(request);
+      if (session) return session;
+    }
     // The scheme is case-insensitive (RFC 9110); every spelling resolves to the same principal.
     const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
     if (!match) throw new AuthError('missing_credentials', 'missing bearer token: send Authorization: Bearer <API key>');

@@ -25,6 +25,12 @@ export type ApiPrincipal =
        * the rate limiter and the access guard need no second read of their own.
        */
       readonly account: TenantAccountContext;
+      /**
+       * Set when the request came from a customer portal session (its cookie) rather than a key:
+       * the same account and scopes rules apply, but every write must carry the session's CSRF
+       * token, and routes marked `@KeysOnly()` are refused.
+       */
+      readonly portalSessionId?: string;
     };
 
 /** A WeakMap rather than a request property: nothing serialises or logs it by accident, and it dies with the request. */

@@ -12,6 +12,7 @@ const ROUTE_ACCESS = Symbol('route-access');
 const ROUTE_SCOPE = Symbol('route-scope');
 const SERVICE_ONLY = Symbol('service-only');
 const CREATES_ACCOUNT = Symbol('creates-account');
+const KEYS_ONLY = Symbol('keys-only');
 
 /** The path parameter that makes a route a tenant route: the guard resolves the account it names. */
 export const ACCOUNT_ID_PARAM = 'account_id';
@@ -70,6 +71,14 @@ export function CreatesAccount(): MethodDecorator & ClassDecorator {
   return applyDecorators(ServiceOnly(), SetMetadata(CREATES_ACCOUNT, true));
 }
 
+/**
+ * A route a customer portal session may not call even with the right scopes, only an API key:
+ * minting portal links, so a session cannot outlive its own expiry by minting the next one.
+ */
+export function KeysOnly(): MethodDecorator & ClassDecorator {
+  return SetMetadata(KEYS_ONLY, true);
+}
+
 /** The handler's marking overrides its controller's. */
 export function isPublicRoute(reflector: Reflector, context: ExecutionContext): boolean {
   return reflector.getAllAndOverride<RouteAccess | undefined>(ROUTE_ACCESS, [context.getHandler(), context.getClass()]) === 'public';
@@ -80,6 +89,7 @@ export interface RouteRules {
   scope: ApiScope;
   serviceOnly: boolean;
   createsAccount: boolean;
+  keysOnly: boolean;
 }
 
 export function routeRules(reflector: Reflector, context: ExecutionContext, method: string): RouteRules {
@@ -89,5 +99,6 @@ export function routeRules(reflector: Reflector, context: ExecutionContext, meth
     scope: declared ?? (method === 'GET' || method === 'HEAD' ? 'read' : 'manage'),
     serviceOnly: reflector.getAllAndOverride<boolean | undefined>(SERVICE_ONLY, targets) === true,
     createsAccount: reflector.getAllAndOverride<boolean | undefined>(CREATES_ACCOUNT, targets) === true,
+    keysOnly: reflector.getAllAndOverride<boolean | undefined>(KEYS_ONLY, targets) === true,
   };
 }

@@ -31,6 +31,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...PRODUCTION, TRUST_PROXY: 'everyone' }, { process: 'api' })).toThrow(/TRUST_PROXY/);
   });
 
+  it('keeps deliveries 30 days unless RETENTION_DAYS says otherwise, and refuses 0 or a fraction', () => {
+    expect(loadConfig(PRODUCTION, { process: 'api' }).retentionDays).toBe(30);
+    expect(loadConfig({ ...PRODUCTION, RETENTION_DAYS: '7' }, { process: 'api' }).retentionDays).toBe(7);
+    expect(() => loadConfig({ ...PRODUCTION, RETENTION_DAYS: '0' }, { process: 'api' })).toThrow(/RETENTION_DAYS/);
+    expect(() => loadConfig({ ...PRODUCTION, RETENTION_DAYS: '1.5' }, { process: 'api' })).toThrow(/RETENTION_DAYS/);
+  });
+
   it('refuses a minimum retry interval under 100 ms', () => {
     expect(() => loadConfig({ ...PRODUCTION, RETRY_MIN_INTERVAL_MS: '10' }, { process: 'api' })).toThrow(/RETRY_MIN_INTERVAL_MS/);
   });

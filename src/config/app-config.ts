@@ -43,6 +43,20 @@ export interface AppConfig {
    * clients rather than the load balancer. False (the peer address counts) unless configured.
    */
   trustProxy: boolean | number | string[];
+  portal: PortalConfig;
+  /** RETENTION_DAYS: deliveries, attempts and events older than this are purged, unless the account sets its own. */
+  retentionDays: number;
+}
+
+/** The customer portal (README "Customer portal"). */
+export interface PortalConfig {
+  /**
+   * PORTAL_FRAME_ANCESTORS: the CSP `frame-ancestors` sources allowed to embed /portal, e.g.
+   * `https://dashboard.xtracker.com`; unset = `'none'` (the portal cannot be framed at all).
+   */
+  frameAncestors: string[];
+  /** PORTAL_SECURE_COOKIE=true: the session cookie is Secure even when the request came over plain http (a TLS proxy without TRUST_PROXY). */
+  forceSecureCookie: boolean;
 }
 
 /** Bounds on what one caller can make the service do; documented in docs/SECURITY.md. */
@@ -169,6 +183,8 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     breakerCooldownMs: integer('BREAKER_COOLDOWN_MS', 30_000, 100, 3_600_000),
     autoDisableAfterMs: autoDisableAfterMs === 0 ? null : autoDisableAfterMs,
   };
+  // The account override's bound too (MAX_RETENTION_DAYS, and the migration's CHECK).
+  const retentionDays = integer('RETENTION_DAYS', 30, 1, 3650);
   const signingSecretGracePeriodMs = integer('SIGNING_SECRET_GRACE_PERIOD_MS', 86_400_000, 0, 30 * 86_400_000);
   if (delivery.maxIntervalMs < delivery.initialIntervalMs) {
     problems.push('RETRY_MAX_INTERVAL_MS must not be smaller than RETRY_INITIAL_INTERVAL_MS');
@@ -176,6 +192,15 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
 
   const logLevel = (text('LOG_LEVEL') ?? 'info') as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+
+  const portal: PortalConfig = {
+    frameAncestors: parseFrameAncestors(text('PORTAL_FRAME_ANCESTORS'), problems),
+    forceSecureCookie: text('PORTAL_SECURE_COOKIE') === 'true',
+  };
+  const secureCookie = text('PORTAL_SECURE_COOKIE');
+  if (secureCookie !== undefined && secureCookie !== 'true' && secureCookie !== 'false') {
+    problems.push(`PORTAL_SECURE_COOKIE must be true or false, got "${secureCookie}"`);
+  }
 
   if (options.process === 'api' && apiKeys.length === 0) problems.push('API_KEYS is required (`npm run dev` generates one)');
   if (databaseUrl === undefined) problems.push('DATABASE_URL is required (`npm run dev` embeds a PostgreSQL)');
@@ -204,7 +229,28 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     limits,
     traffic,
     trustProxy,
+    portal,
+    retentionDays,
   };
+}
+
+/** A CSP source the portal may be framed by: a scheme and host (`*.` allowed), an optional port, nothing after. */
+const FRAME_ANCESTOR_ORIGIN = /^https?:\/\/(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:\d{1,5})?$/;
+
+/**
+ * PORTAL_FRAME_ANCESTORS: origins separated by spaces or commas, and `'self'`; `'none'` alone.
+ * Each entry is checked whole, so nothing can end the directive and inject another (no `;`).
+ */
+function parseFrameAncestors(raw: string | undefined, problems: string[]): string[] {
+  if (raw === undefined) return ["'none'"];
+  const entries = raw.split(/[\s,]+/).filter((entry) => entry !== '');
+  if (entries.length === 1 && entries[0] === "'none'") return entries;
+  const bad = entries.filter((entry) => entry !== "'self'" && !FRAME_ANCESTOR_ORIGIN.test(entry));
+  if (entries.length === 0 || bad.length > 0) {
+    problems.push(`PORTAL_FRAME_ANCESTORS must be 'none', or origins such as https://dashboard.example.com and 'self', got "${raw}"`);
+    return ["'none'"];
+  }
+  return entries;
 }
 
 /**

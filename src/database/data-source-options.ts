@@ -9,10 +9,13 @@ import { DeletedDestinationsHoldNoSecrets1764417600000 } from './migrations/1764
 import { NextAttemptTimeFromTemporal1764504000000 } from './migrations/1764504000000-next-attempt-time-from-temporal.js';
 import { Accounts1764590400000 } from './migrations/1764590400000-accounts.js';
 import { DestinationTraffic1764676800000 } from './migrations/1764676800000-destination-traffic.js';
+import { PostbacksAndRouting1764684000000 } from './migrations/1764684000000-postbacks-and-routing.js';
 import { OperationalWebhooks1764680400000 } from './migrations/1764680400000-operational-webhooks.js';
+import { Recoveries1764687600000 } from './migrations/1764687600000-recoveries.js';
+import { Portal1764694800000 } from './migrations/1764694800000-portal.js';
 
 export const ENTITIES = [Destination, Delivery, DeliveryAttempt];
-export const MIGRATIONS = [InitialSchema1764230400000, SigningSecretRotation1764316800000, DeletedDestinationsHoldNoSecrets1764417600000, NextAttemptTimeFromTemporal1764504000000, Accounts1764590400000, DestinationTraffic1764676800000, OperationalWebhooks1764680400000];
+export const MIGRATIONS = [InitialSchema1764230400000, SigningSecretRotation1764316800000, DeletedDestinationsHoldNoSecrets1764417600000, NextAttemptTimeFromTemporal1764504000000, Accounts1764590400000, DestinationTraffic1764676800000, OperationalWebhooks1764680400000, PostbacksAndRouting1764684000000, Recoveries1764687600000, Portal1764694800000];
 
 export interface DatabaseConnectionOptions {
   url: string;

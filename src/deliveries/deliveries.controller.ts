@@ -1,4 +1,4 @@
-import { BadRequestException, Controller, HttpStatus, Get, HttpCode, Param, Post, Query, type PipeTransform } from '@nestjs/common';
+import { BadRequestException, Body, Controller, HttpStatus, Get, HttpCode, Param, Post, Query, type PipeTransform } from '@nestjs/common';
 import { ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/api-errors.js';
 import { ACCOUNT_ID_PARAM, Authenticated } from '../common/route-access.decorator.js';
@@ -7,6 +7,7 @@ import { DeliveriesService } from './deliveries.service.js';
 import { DeliveryControlService } from './delivery-control.service.js';
 import { DeliveryActionResponseDto, DeliveryDetailDto } from './dto/delivery-response.dto.js';
 import { DeliveryPageDto, ListDeliveriesQueryDto } from './dto/list-deliveries.dto.js';
+import { RetryDeliveryDto } from './dto/retry-delivery.dto.js';
 
 const EVENT_ID = /^[0-9a-f]{32}$/;
 
@@ -46,7 +47,11 @@ export class DeliveriesController {
 
   @Post(':event_id/retry')
   @HttpCode(202)
-  retry(@TenantAccount() account: TenantAccountContext, @Param('event_id', ParseEventIdPipe) eventId: string): Promise<DeliveryActionResponseDto> {
-    return this.control.retry(account.id, eventId);
+  retry(
+    @TenantAccount() account: TenantAccountContext,
+    @Param('event_id', ParseEventIdPipe) eventId: string,
+    @Body() dto: RetryDeliveryDto,
+  ): Promise<DeliveryActionResponseDto> {
+    return this.control.retry(account.id, eventId, { force: dto.force === true });
   }
 }

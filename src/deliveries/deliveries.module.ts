@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
 import { DeliveriesController } from './deliveries.controller.js';
 import { DeliveriesService } from './deliveries.service.js';
-import { DeliveryControlService } from './delivery-control.service.js';
 import { DispatchModule } from './dispatch.module.js';
 
 @Module({
   imports: [DispatchModule],
   controllers: [DeliveriesController],
-  providers: [DeliveriesService, DeliveryControlService],
+  providers: [DeliveriesService],
 })
 export class DeliveriesModule {}

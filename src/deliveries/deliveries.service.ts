@@ -66,6 +66,7 @@ export class DeliveriesService {
         status_code: attempt.statusCode,
         error: attempt.error,
         response_body: attempt.responseBody,
+        request: attempt.requestLine,
       })),
     };
   }
@@ -108,7 +109,9 @@ function toDeliveryDto(delivery: Delivery, nextAttemptAt: Date | null): Delivery
     last_status_code: delivery.lastStatusCode,
     last_error: delivery.lastError,
     next_attempt_at: nextAttemptAt?.toISOString() ?? null,
+    filter: delivery.filterDecision,
     workflow_id: delivery.workflowId,
+    test: delivery.test,
     created_at: delivery.createdAt.toISOString(),
     completed_at: delivery.completedAt?.toISOString() ?? null,
   };

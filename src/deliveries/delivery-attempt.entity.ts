@@ -34,4 +34,8 @@ export class DeliveryAttempt {
 
   @Column({ name: 'response_body', type: 'text', nullable: true })
   responseBody: string | null;
+
+  /** The method and URL as sent, secret template parts masked; null for attempts recorded before it was kept. */
+  @Column({ name: 'request_line', type: 'text', nullable: true })
+  requestLine: string | null;
 }

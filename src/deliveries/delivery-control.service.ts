@@ -2,10 +2,16 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DeliveryDispatcher, TEMPORAL_CALL_DEADLINE_MS, toDeliveryDispatch } from './delivery-dispatcher.js';
-import { FINISHED_DELIVERY_STATUSES } from './delivery-status.js';
+import { FINISHED_DELIVERY_STATUSES, FORCE_RESEND_STATUSES, RETRYABLE_DELIVERY_STATUSES, type DeliveryStatus } from './delivery-status.js';
 import { DeliveryError, DeliveryErrorCode } from './delivery.errors.js';
 import { DeliveryRepository, type DeliveryState } from './delivery.repository.js';
 import type { DeliveryActionResponseDto } from './dto/delivery-response.dto.js';
+
+/**
+ * What starting a new run of a delivery came to: `refused` when its status did not allow it (already
+ * sent, running, or claimed by a concurrent retry), `run_open` when Temporal still had a run of it open.
+ */
+export type NewRunResult = 'started' | 'refused' | 'destination_deleted' | 'run_open';
 
 /** Operator actions on a delivery: cancel a running one, start a new run of a finished one. */
 @Injectable()
@@ -42,34 +48,52 @@ export class DeliveryControlService {
   }
 
   /**
-   * Starts a new run for a failed, cancelled or skipped delivery: same event_id, same stored body.
-   * The conditional update lets exactly one of several concurrent retries through.
+   * Starts a new run for a failed, cancelled or skipped delivery (with `force`, a sent one too):
+   * same event_id, same stored body. The conditional claim lets exactly one of several concurrent
+   * retries through.
    */
-  async retry(accountId: string, eventId: string): Promise<DeliveryActionResponseDto> {
+  async retry(accountId: string, eventId: string, { force = false }: { force?: boolean } = {}): Promise<DeliveryActionResponseDto> {
     const delivery = await this.load(accountId, eventId);
-    const previous = await this.deliveries.claimForRetry(accountId, eventId);
-    if (!previous) {
-      const current = await this.load(accountId, eventId);
-      throw new DeliveryError(
-        DeliveryErrorCode.NotRetryable,
-        `delivery ${eventId} is ${current.status}; only failed, cancelled or skipped deliveries can be retried`,
-      );
+    const result = await this.startNewRun(accountId, eventId, force ? FORCE_RESEND_STATUSES : RETRYABLE_DELIVERY_STATUSES);
+    switch (result) {
+      case 'started':
+        this.logger.log(`${force ? 'forced resend' : 'retry'} started for delivery ${eventId}`);
+        return { event_id: eventId, status: 'pending', workflow_id: delivery.workflowId };
+      case 'refused': {
+        const current = await this.load(accountId, eventId);
+        const allowed = force ? 'failed, cancelled, skipped or sent' : 'failed, cancelled or skipped';
+        const hint = current.status === 'sent' ? ' (a sent delivery is sent again only with "force": true)' : '';
+        throw new DeliveryError(DeliveryErrorCode.NotRetryable, `delivery ${eventId} is ${current.status}; only ${allowed} deliveries can be retried${hint}`);
+      }
+      case 'destination_deleted':
+        throw new DeliveryError(DeliveryErrorCode.NotRetryable, `delivery ${eventId} cannot be retried: its destination was deleted`);
+      case 'run_open':
+        throw new DeliveryError(DeliveryErrorCode.NotRetryable, `delivery ${eventId} still has a run closing; try again in a moment`);
     }
+  }
+
+  /**
+   * The one way a finished delivery gets a new run, shared by the retry route and bulk recoveries:
+   * claim it (`from` → `pending`, conditional, so one claimant wins), then start the run. A claim
+   * whose run cannot start is released to the status it had. Says what happened rather than
+   * throwing, so a recovery can count it; an outage or a bug still throws.
+   */
+  async startNewRun(accountId: string, eventId: string, from: readonly DeliveryStatus[] = RETRYABLE_DELIVERY_STATUSES): Promise<NewRunResult> {
+    const previous = await this.deliveries.claimForRetry(accountId, eventId, from);
+    if (!previous) return 'refused';
     try {
       const toDispatch = await this.deliveries.findToDispatch(accountId, eventId);
       if (!toDispatch) {
-        throw new DeliveryError(DeliveryErrorCode.NotRetryable, `delivery ${eventId} cannot be retried: its destination was deleted`);
+        await this.deliveries.releaseRetryClaim(accountId, eventId, previous);
+        return 'destination_deleted';
       }
       await this.dispatcher.startRetry(toDeliveryDispatch(toDispatch, toDispatch.destination, this.config.delivery));
+      return 'started';
     } catch (error) {
       await this.deliveries.releaseRetryClaim(accountId, eventId, previous);
-      if (error instanceof WorkflowExecutionAlreadyStartedError) {
-        throw new DeliveryError(DeliveryErrorCode.NotRetryable, `delivery ${eventId} still has a run closing; try again in a moment`);
-      }
+      if (error instanceof WorkflowExecutionAlreadyStartedError) return 'run_open';
       throw error;
     }
-    this.logger.log(`retry started for delivery ${eventId}`);
-    return { event_id: eventId, status: 'pending', workflow_id: delivery.workflowId };
   }
 
   /** Another account's delivery is not found, exactly like one that does not exist: it is never cancelled or retried. */

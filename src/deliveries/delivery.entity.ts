@@ -2,6 +2,12 @@ import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } fro
 import type { CanonicalEvent } from '../common/canonical-event.js';
 import type { DeliveryStatus } from './delivery-status.js';
 
+/** Whether the event matched the destination's filter at ingest, and if not, the first rule it failed. */
+export interface FilterDecision {
+  matched: boolean;
+  reason: string | null;
+}
+
 /** One event → destination dispatch. Its key, event_id, is sent in the body and never changes. */
 @Entity({ name: 'deliveries' })
 export class Delivery {
@@ -41,8 +47,16 @@ export class Delivery {
   lastError: string | null;
 
 
+  /** The destination's routing filter as ingest applied it; null when the destination had none. */
+  @Column({ name: 'filter_decision', type: 'jsonb', nullable: true })
+  filterDecision: FilterDecision | null;
+
   @Column({ name: 'workflow_id', type: 'text' })
   workflowId: string;
+
+  /** A test event (POST …/destinations/:id/test): sent like any delivery, left out of health and recoveries. */
+  @Column({ type: 'boolean' })
+  test: boolean;
 
   /** Set once Temporal has accepted the workflow start; null means the dispatch still has to happen. */
   @Column({ name: 'dispatched_at', type: 'timestamptz', nullable: true })

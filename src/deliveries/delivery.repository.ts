@@ -15,7 +15,7 @@ import {
 import { DeliveryAttempt } from './delivery-attempt.entity.js';
 import type { DeliveryCursor } from './delivery-cursor.js';
 import { allowedPredecessors, OPEN_DELIVERY_STATUSES, type DeliveryStatus } from './delivery-status.js';
-import { Delivery } from './delivery.entity.js';
+import { Delivery, type FilterDecision } from './delivery.entity.js';
 
 /** A delivery as starting its workflow needs it: which event, where to, and the destination's plan. */
 export interface DeliveryToDispatch {
@@ -53,6 +53,22 @@ export interface NewDelivery {
   status: Extract<DeliveryStatus, 'pending' | 'skipped'>;
   /** Why a skipped delivery was skipped. */
   reason: string | null;
+  /** The destination's routing filter as applied; null when it has none. */
+  filterDecision: FilterDecision | null;
+}
+
+/** A test event's delivery: one destination, a sample body, always `pending`. */
+export interface NewTestDelivery {
+  idempotencyKey: string;
+  eventId: string;
+  destinationId: string;
+  canonical: CanonicalEvent;
+  targetEvent: string;
+  uid: string;
+  occurredAtMs: number;
+  data: Record<string, unknown>;
+  body: string;
+  workflowId: string;
 }
 
 export interface DeliveryFilter {
@@ -61,6 +77,20 @@ export interface DeliveryFilter {
   canonical?: CanonicalEvent;
   createdAfter?: string;
   createdBefore?: string;
+}
+
+/** findRecoverable's filter, $1–$5: account, destination (or null), statuses, since, until (or null). */
+const RECOVERABLE_CONDITIONS = `account_id = $1 AND ($2::uuid IS NULL OR destination_id = $2) AND status = ANY($3) AND NOT test
+  AND NOT COALESCE(filter_decision @> '{"matched": false}', false)
+  AND created_at >= $4 AND ($5::timestamptz IS NULL OR created_at < $5)`;
+
+/** What a recovery retries: its account's deliveries in these statuses, created in [since, until). */
+export interface RecoverableFilter {
+  /** null: every destination of the account. */
+  destinationId: string | null;
+  statuses: readonly DeliveryStatus[];
+  since: string;
+  until: string | null;
 }
 
 export interface DeliveryPage {
@@ -83,7 +113,8 @@ export type DeliveryState = Pick<Delivery, 'eventId' | 'status' | 'canonical' | 
  * TenantDatabase, whose row-level security hides every other account's rows should a filter be
  * missing: another account's delivery is not found, exactly like one that does not exist. The
  * worker's statements (loadTarget, recordAttempt, finish) and the sweeper's (findUndispatched,
- * markDispatched) are system work keyed by event_id across accounts and run as the table owner.
+ * markDispatched) are system work keyed by event_id across accounts and run as the table owner, as
+ * does the retention purge (purgeExpiredDeliveries, purgeExpiredEvents).
  */
 @Injectable()
 export class DeliveryRepository implements AttemptStore {
@@ -108,11 +139,11 @@ export class DeliveryRepository implements AttemptStore {
          ON CONFLICT (account_id, idempotency_key) DO NOTHING
          RETURNING id
        ), stored_deliveries AS (
-         INSERT INTO deliveries (account_id, event_id, source_event_id, destination_id, canonical, target_event, body, status, workflow_id, last_error, completed_at)
+         INSERT INTO deliveries (account_id, event_id, source_event_id, destination_id, canonical, target_event, body, status, workflow_id, last_error, completed_at, filter_decision)
          SELECT $1, t.event_id, event.id, t.destination_id, $4, t.target_event, t.body, t.status, t.workflow_id, t.reason,
-                CASE WHEN t.status = 'skipped' THEN now() END
-           FROM event, unnest($8::text[], $9::uuid[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])
-             AS t(event_id, destination_id, target_event, body, workflow_id, status, reason)
+                CASE WHEN t.status = 'skipped' THEN now() END, t.filter_decision
+           FROM event, unnest($8::text[], $9::uuid[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::jsonb[])
+             AS t(event_id, destination_id, target_event, body, workflow_id, status, reason, filter_decision)
        )
        SELECT id FROM event`,
       [
@@ -130,9 +161,42 @@ export class DeliveryRepository implements AttemptStore {
         deliveries.map((delivery) => delivery.workflowId),
         deliveries.map((delivery) => delivery.status),
         deliveries.map((delivery) => delivery.reason),
+        deliveries.map((delivery) => (delivery.filterDecision === null ? null : JSON.stringify(delivery.filterDecision))),
       ],
     );
     return stored.length > 0;
+  }
+
+  /**
+   * Stores a test event and its one delivery (`test`, `pending`) in one statement. The event row
+   * exists because every delivery has one; its idempotency key is generated (`test:<uuid>`), so it
+   * never meets a producer's. Runs as the account, under row-level security.
+   */
+  async insertTestDelivery(accountId: string, delivery: NewTestDelivery): Promise<void> {
+    await this.tenant.run(accountId, (manager) =>
+      manager.query(
+        `WITH event AS (
+           INSERT INTO events (account_id, idempotency_key, fingerprint, canonical, uid, occurred_at_ms, data)
+           VALUES ($1, $2, 'test', $3, $4, $5, $6)
+           RETURNING id
+         )
+         INSERT INTO deliveries (account_id, event_id, source_event_id, destination_id, canonical, target_event, body, status, workflow_id, test)
+         SELECT $1, $7, event.id, $8, $3, $9, $10, 'pending', $11, true FROM event`,
+        [
+          accountId,
+          delivery.idempotencyKey,
+          delivery.canonical,
+          delivery.uid,
+          delivery.occurredAtMs,
+          delivery.data,
+          delivery.eventId,
+          delivery.destinationId,
+          delivery.targetEvent,
+          delivery.body,
+          delivery.workflowId,
+        ],
+      ),
+    );
   }
 
   /**
@@ -194,11 +258,11 @@ export class DeliveryRepository implements AttemptStore {
   }
 
   /**
-   * Moves the account's failed, cancelled or skipped delivery back to `pending` for a new run; returns the
-   * status it had, or undefined when it could not be retried. The conditional update lets exactly
-   * one of several concurrent retries through.
+   * Moves the account's failed, cancelled or skipped delivery (`from`; a forced resend adds `sent`)
+   * back to `pending` for a new run; returns the status it had, or undefined when it could not be
+   * retried. The conditional update lets exactly one of several concurrent retries through.
    */
-  async claimForRetry(accountId: string, eventId: string): Promise<DeliveryStatus | undefined> {
+  async claimForRetry(accountId: string, eventId: string, from: readonly DeliveryStatus[] = allowedPredecessors('pending')): Promise<DeliveryStatus | undefined> {
     // TypeORM answers an UPDATE … RETURNING with [rows, affected count].
     const [rows]: [Array<{ previous: DeliveryStatus }>, number] = await this.tenant.run(accountId, (manager) =>
       manager.query(
@@ -206,7 +270,7 @@ export class DeliveryRepository implements AttemptStore {
            FROM deliveries prior
           WHERE d.account_id = $1 AND d.event_id = $2 AND prior.event_id = d.event_id AND d.status = ANY($3)
          RETURNING prior.status AS previous`,
-        [accountId, eventId, allowedPredecessors('pending')],
+        [accountId, eventId, from],
       ),
     );
     return rows[0]?.previous;
@@ -273,12 +337,14 @@ export class DeliveryRepository implements AttemptStore {
   /** The delivery and its destination as one attempt sends it, secrets included: only the worker calls this. */
   async loadTarget(eventId: string): Promise<DeliveryTarget | undefined> {
     const [row]: TargetRow[] = await this.dataSource.query(
-      `SELECT d.event_id, d.body, d.status, d.account_id, a.enabled AS account_enabled,
+      `SELECT d.event_id, d.body, d.status, d.test, d.account_id, a.enabled AS account_enabled,
               a.default_rate_limit_per_second, a.default_max_in_flight, a.auto_disable_after_ms,
               t.id AS destination_id, t.url, t.method, t.headers, t.signing_secret, t.enabled, t.deleted_at,
               t.paused_at, t.rate_limit_per_second, t.max_in_flight,
+              t.format, t.url_template, t.template_secrets, t.success_body, e.idempotency_key AS source_event_id,
               CASE WHEN t.previous_signing_secret_expires_at > now() THEN t.previous_signing_secret END AS previous_signing_secret
          FROM deliveries d JOIN destinations t ON t.id = d.destination_id JOIN accounts a ON a.id = d.account_id
+         JOIN events e ON e.id = d.source_event_id
         WHERE d.event_id = $1`,
       [eventId],
     );
@@ -294,10 +360,16 @@ export class DeliveryRepository implements AttemptStore {
         autoDisableAfterMs: row.auto_disable_after_ms === null ? null : Number(row.auto_disable_after_ms),
       },
       body: row.body,
+      sourceEventId: row.source_event_id,
       status: row.status,
+      test: row.test,
       destination: {
         id: row.destination_id,
+        format: row.format,
         url: row.url,
+        urlTemplate: row.url_template,
+        templateSecrets: row.template_secrets,
+        successBody: row.success_body,
         method: row.method,
         headers: row.headers,
         signingSecret: row.signing_secret,
@@ -324,8 +396,8 @@ export class DeliveryRepository implements AttemptStore {
     const [row]: Array<{ took: boolean }> = await this.dataSource.query(
       `WITH inserted AS (
          INSERT INTO delivery_attempts
-           (account_id, event_id, workflow_run_id, attempt, started_at, duration_ms, status_code, error, response_body)
-         SELECT d.account_id, $1, $2, $3, $4, $5, $6, $7, $8 FROM deliveries d WHERE d.event_id = $1
+           (account_id, event_id, workflow_run_id, attempt, started_at, duration_ms, status_code, error, response_body, request_line)
+         SELECT d.account_id, $1, $2, $3, $4, $5, $6, $7, $8, $11 FROM deliveries d WHERE d.event_id = $1
          ON CONFLICT (event_id, workflow_run_id, attempt) DO NOTHING
          RETURNING 1
        ), moved AS (
@@ -355,6 +427,7 @@ export class DeliveryRepository implements AttemptStore {
         record.responseBody,
         record.status,
         from,
+        record.requestLine ?? null,
       ],
     );
     return row?.took === true;
@@ -375,6 +448,102 @@ export class DeliveryRepository implements AttemptStore {
     );
     const [row] = rows;
     return row && { accountId: row.account_id, destinationId: row.destination_id, targetEvent: row.target_event };
+  }
+
+  /**
+   * One keyset page of the account's deliveries a recovery retries, oldest first, after `after`:
+   * in `statuses`, created in [since, until), of one destination or all (deleted ones included, so
+   * they are counted). Test deliveries, and deliveries the destination's routing filter kept out
+   * (skipped by design, not by accident), are never recovered. created_at is read as PostgreSQL's text
+   * for the keyset: a JavaScript Date would drop the microseconds and repeat rows.
+   */
+  async findRecoverable(accountId: string, filter: RecoverableFilter, after: DeliveryCursor | undefined, limit: number): Promise<DeliveryCursor[]> {
+    const rows: Array<{ event_id: string; created_at: string }> = await this.tenant.run(accountId, (manager) =>
+      manager.query(
+        `SELECT event_id, created_at::text AS created_at FROM deliveries
+          WHERE ${RECOVERABLE_CONDITIONS}
+            AND ($6::timestamptz IS NULL OR (created_at, event_id) > ($6::timestamptz, $7::text))
+          ORDER BY created_at, event_id
+          LIMIT $8`,
+        [accountId, filter.destinationId, filter.statuses, filter.since, filter.until, after?.createdAt ?? null, after?.eventId ?? null, limit],
+      ),
+    );
+    return rows.map((row) => ({ eventId: row.event_id, createdAt: row.created_at }));
+  }
+
+  /** How many deliveries findRecoverable would find from the start: a recovery's progress bar. */
+  async countRecoverable(accountId: string, filter: RecoverableFilter): Promise<number> {
+    const [row]: Array<{ count: number }> = await this.tenant.run(accountId, (manager) =>
+      manager.query(`SELECT count(*)::int AS count FROM deliveries WHERE ${RECOVERABLE_CONDITIONS}`, [
+        accountId,
+        filter.destinationId,
+        filter.statuses,
+        filter.since,
+        filter.until,
+      ]),
+    );
+    return row?.count ?? 0;
+  }
+
+  /**
+   * Retention: deletes up to `limit` finished deliveries (with their attempts, in the same statement)
+   * created longer ago than their account keeps them (`retention_days`, else `defaultDays`); returns
+   * how many. Rows are locked as they are chosen and rows locked by anyone else are skipped, so
+   * the purge never waits on, nor holds up, a retry or an attempt, and locks only its batch; an open
+   * delivery (`pending`, `retrying`) is never chosen, and a retry's claim cannot reopen one between
+   * the choice and the delete. Cross-tenant on purpose: system work, as the table owner.
+   */
+  async purgeExpiredDeliveries(defaultDays: number, limit: number): Promise<number> {
+    const [rows]: [unknown[], number] = await this.dataSource.query(
+      `WITH doomed AS (
+         SELECT d.event_id FROM deliveries d JOIN accounts a ON a.id = d.account_id
+          WHERE d.created_at < now() - make_interval(days => COALESCE(a.retention_days, $1))
+            AND d.status <> ALL($3)
+          LIMIT $2
+          FOR UPDATE OF d SKIP LOCKED
+       ), attempts AS (
+         DELETE FROM delivery_attempts WHERE event_id IN (SELECT event_id FROM doomed)
+       )
+       DELETE FROM deliveries WHERE event_id IN (SELECT event_id FROM doomed) RETURNING 1`,
+      [defaultDays, limit, OPEN_DELIVERY_STATUSES],
+    );
+    return rows.length;
+  }
+
+  /**
+   * Retention: deletes up to `limit` events older than their account keeps them that have no
+   * delivery left (an event with an open delivery keeps it, so keeps the event); returns how many.
+   */
+  async purgeExpiredEvents(defaultDays: number, limit: number): Promise<number> {
+    const [rows]: [unknown[], number] = await this.dataSource.query(
+      `WITH doomed AS (
+         SELECT e.id FROM events e JOIN accounts a ON a.id = e.account_id
+          WHERE e.created_at < now() - make_interval(days => COALESCE(a.retention_days, $1))
+            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.source_event_id = e.id)
+          LIMIT $2
+          FOR UPDATE OF e SKIP LOCKED
+       )
+       DELETE FROM events WHERE id IN (SELECT id FROM doomed) RETURNING 1`,
+      [defaultDays, limit],
+    );
+    return rows.length;
+  }
+
+  /**
+   * A destination's deliveries created since `since`, counted per hour (UTC) and current status:
+   * the customer portal's health chart. Served by deliveries_account_destination_created_idx.
+   */
+  countByHourAndStatus(accountId: string, destinationId: string, since: Date): Promise<Array<{ hour: Date; status: DeliveryStatus; count: number }>> {
+    return this.tenant.run(accountId, async (manager) => {
+      const rows: Array<{ hour: Date; status: DeliveryStatus; count: number }> = await manager.query(
+        `SELECT date_trunc('hour', created_at, 'UTC') AS hour, status, count(*)::int AS count
+           FROM deliveries
+          WHERE account_id = $1 AND destination_id = $2 AND created_at >= $3
+          GROUP BY 1, 2`,
+        [accountId, destinationId, since],
+      );
+      return rows;
+    });
   }
 
   isUnavailableError(error: unknown): boolean {
@@ -418,8 +587,14 @@ interface TargetRow {
   auto_disable_after_ms: string | null;
   body: string;
   status: DeliveryStatus;
+  test: boolean;
   destination_id: string;
+  format: 'json' | 'postback';
   url: string;
+  url_template: string | null;
+  template_secrets: Record<string, string>;
+  success_body: string | null;
+  source_event_id: string;
   method: WebhookMethod;
   headers: Record<string, string>;
   signing_secret: string;

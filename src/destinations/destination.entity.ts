@@ -8,7 +8,20 @@ import {
 } from 'typeorm';
 import type { CanonicalEvent } from '../common/canonical-event.js';
 
-export const DESTINATION_METHODS = ['POST', 'PUT', 'PATCH'] as const;
+export const DESTINATION_METHODS = ['POST', 'PUT', 'PATCH', 'GET'] as const;
+/** The methods of each format: the seed's JSON body is never sent with GET, a postback never as PUT/PATCH. */
+export const METHODS_BY_FORMAT = { json: ['POST', 'PUT', 'PATCH'], postback: ['GET', 'POST'] } as const;
+export const DESTINATION_FORMATS = ['json', 'postback'] as const;
+export type DestinationFormat = (typeof DESTINATION_FORMATS)[number];
+
+/** Routing rules: an event reaches the destination only when its click and data match every rule given. */
+export interface DestinationFilter {
+  campaign_ids?: string[];
+  /** ISO 3166-1 alpha-2, upper case. */
+  countries?: string[];
+  /** Deposits below this value (a decimal string) do not reach the destination; other events are not affected. */
+  min_value?: string;
+}
 
 /**
  * What a deleted destination holds instead of its signing secret. The column stays NOT NULL for
@@ -43,6 +56,23 @@ export class Destination {
 
   @Column({ type: 'text' })
   method: DestinationMethod;
+
+  @Column({ type: 'text', default: 'json' })
+  format: DestinationFormat;
+
+  /** A postback's URL with {macros}; null for json destinations, whose `url` is sent as it is. */
+  @Column({ name: 'url_template', type: 'text', nullable: true })
+  urlTemplate: string | null;
+
+  /** Values of the template's {secret.NAME} macros: secrets like header values; `{}` once deleted. */
+  @Column({ name: 'template_secrets', type: 'jsonb', default: {} })
+  templateSecrets: Record<string, string>;
+
+  @Column({ name: 'success_body', type: 'text', nullable: true })
+  successBody: string | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  filter: DestinationFilter | null;
 
   /** Values are secrets: never logged, masked in responses, read only by the send activity; `{}` once deleted. */
   @Column({ type: 'jsonb' })

@@ -6,6 +6,8 @@ export enum DestinationErrorCode {
   UrlRefused = 'DESTINATION_URL_REFUSED',
   RetryPolicyInvalid = 'DESTINATION_RETRY_POLICY_INVALID',
   LimitReached = 'DESTINATION_LIMIT_REACHED',
+  /** A postback template, template secrets, success_body, format/method mix or filter that cannot work. */
+  FormatInvalid = 'DESTINATION_FORMAT_INVALID',
 }
 
 export class DestinationError extends DomainError<DestinationErrorCode> {
@@ -15,6 +17,7 @@ export class DestinationError extends DomainError<DestinationErrorCode> {
         return HttpStatus.NOT_FOUND;
       case DestinationErrorCode.UrlRefused:
       case DestinationErrorCode.RetryPolicyInvalid:
+      case DestinationErrorCode.FormatInvalid:
         return HttpStatus.BAD_REQUEST;
       // The request is valid; the account's current state refuses it until a destination is deleted.
       case DestinationErrorCode.LimitReached:

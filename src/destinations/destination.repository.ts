@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import type { CanonicalEvent } from '../common/canonical-event.js';
 import { TenantDatabase } from '../database/tenant-database.js';
 import { clickContextFromRow, type ClickContext, type ClickRow } from '../events/webhook-body.js';
-import { Destination, ERASED_SIGNING_SECRET, type RetryPolicyOverrides } from './destination.entity.js';
+import { Destination, ERASED_SIGNING_SECRET, type DestinationFilter, type RetryPolicyOverrides } from './destination.entity.js';
 
 /** What starting a delivery needs of its destination: the plan's numbers, never its secrets. */
 export interface DispatchDestination {
@@ -35,6 +35,7 @@ export interface MatchedDestination extends DispatchDestination {
   /** A disabled destination still gets the delivery, as `skipped`, so nothing is silently dropped. */
   enabled: boolean;
   disabledReason: string | null;
+  filter: DestinationFilter | null;
 }
 
 /** The fields a destination is created with; the account is the repository's to set, everything else the database's. */
@@ -42,6 +43,7 @@ export type NewDestination = Pick<
   Destination,
   | 'name' | 'url' | 'method' | 'headers' | 'eventMap' | 'enabled' | 'timeoutMs' | 'retryPolicy' | 'signingSecret'
   | 'rateLimitPerSecond' | 'maxInFlight' | 'disabledAt' | 'disabledReason'
+  | 'format' | 'urlTemplate' | 'templateSecrets' | 'successBody' | 'filter'
 >;
 
 /** The fields a change may set; undefined leaves a field as it is. */
@@ -50,6 +52,7 @@ export type DestinationChanges = Partial<
     Destination,
     | 'name' | 'url' | 'method' | 'headers' | 'eventMap' | 'enabled' | 'timeoutMs' | 'retryPolicy'
     | 'rateLimitPerSecond' | 'maxInFlight' | 'pausedAt' | 'disabledAt' | 'disabledReason'
+    | 'url' | 'urlTemplate' | 'templateSecrets' | 'successBody' | 'filter'
   >
 >;
 
@@ -140,7 +143,7 @@ export class DestinationRepository {
     const [, affected]: [unknown[], number] = await this.tenant.run(accountId, (manager) =>
       manager.query(
         `UPDATE destinations
-            SET deleted_at = now(), updated_at = now(), headers = '{}',
+            SET deleted_at = now(), updated_at = now(), headers = '{}', template_secrets = '{}',
                 signing_secret = $3, previous_signing_secret = NULL, previous_signing_secret_expires_at = NULL
           WHERE account_id = $1 AND id = $2 AND deleted_at IS NULL`,
         [accountId, id, ERASED_SIGNING_SECRET],
@@ -175,11 +178,11 @@ export class DestinationRepository {
   async matchEvent(accountId: string, canonical: CanonicalEvent, uid: string, limit: number, manager: EntityManager): Promise<EventMatch> {
     const rows: MatchQueryRow[] = await manager.query(
       `SELECT c.uid AS click_uid, c.tg_id, c.fbclid, c.campaign_id, c.campaign_name, c.country,
-              t.destination_id, t.destination_name, t.target_event, t.timeout_ms, t.retry_policy, t.enabled, t.disabled_reason
+              t.destination_id, t.destination_name, t.target_event, t.timeout_ms, t.retry_policy, t.enabled, t.disabled_reason, t.filter
          FROM (SELECT 1) AS one
          LEFT JOIN clicks c ON c.account_id = $1 AND c.uid = $3
          LEFT JOIN LATERAL (
-           SELECT ${DISPATCH_DESTINATION_COLUMNS}, t.event_map ->> $2 AS target_event, t.created_at, t.enabled, t.disabled_reason
+           SELECT ${DISPATCH_DESTINATION_COLUMNS}, t.event_map ->> $2 AS target_event, t.created_at, t.enabled, t.disabled_reason, t.filter
              FROM destinations t
             WHERE t.account_id = $1 AND t.deleted_at IS NULL AND t.event_map ? $2
             ORDER BY t.created_at, t.id
@@ -192,7 +195,7 @@ export class DestinationRepository {
     const click = first?.click_uid ? clickContextFromRow({ ...first, uid: first.click_uid }) : undefined;
     const destinations = rows
       .filter((row): row is MatchQueryRow & MatchedDestinationRow => row.destination_id !== null)
-      .map((row) => ({ ...toDispatchDestination(row), targetEvent: row.target_event, enabled: row.enabled, disabledReason: row.disabled_reason }));
+      .map((row) => ({ ...toDispatchDestination(row), targetEvent: row.target_event, enabled: row.enabled, disabledReason: row.disabled_reason, filter: row.filter }));
     return { click, destinations: destinations.slice(0, limit), beyondLimit: destinations.length > limit };
   }
 }
@@ -204,6 +207,7 @@ interface MatchedDestinationRow extends DispatchDestinationRow {
   target_event: string;
   enabled: boolean;
   disabled_reason: string | null;
+  filter: DestinationFilter | null;
 }
 
 /** The account's live row, locked until the transaction ends so a concurrent delete waits for it. */

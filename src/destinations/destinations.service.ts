@@ -7,7 +7,9 @@ import { randomBytes } from 'node:crypto';
 import type { TenantAccountContext } from '../common/tenant-account.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { DestinationUrlPolicy, UrlPolicyError } from '../url-policy/destination-url-policy.js';
-import type { Destination, RetryPolicyOverrides } from './destination.entity.js';
+import { parsePostbackTemplate, PostbackTemplateError, type PostbackTemplate } from '../../activities/postback-template.js';
+import { successBodyMatcher, SuccessBodyError } from '../../activities/success-body.js';
+import { METHODS_BY_FORMAT, type Destination, type DestinationFilter, type DestinationFormat, type RetryPolicyOverrides } from './destination.entity.js';
 import { destinationLimitOf } from './destination-limit.js';
 import { DestinationError, DestinationErrorCode } from './destination.errors.js';
 import { DestinationRepository } from './destination.repository.js';
@@ -37,12 +39,19 @@ export class DestinationsService {
    */
   async create(account: TenantAccountContext, dto: CreateDestinationDto): Promise<CreatedDestinationResponseDto> {
     const retryPolicy = this.checkRetryPolicy(dto.retry_policy ?? {});
-    await this.checkUrl(dto.url);
+    const format = dto.format ?? 'json';
+    const successBody = this.checkSuccessBody(dto.success_body);
+    const target = await this.checkTarget(format, dto, undefined);
     const maxDestinations = destinationLimitOf(account, this.config);
     const saved = await this.destinations.createWithin(account.id, maxDestinations, {
       name: dto.name,
-      url: dto.url,
-      method: dto.method ?? 'POST',
+      format,
+      url: target.url!,
+      urlTemplate: target.urlTemplate ?? null,
+      templateSecrets: target.templateSecrets ?? {},
+      method: target.method ?? METHODS_BY_FORMAT[format][0],
+      successBody: successBody ?? null,
+      filter: normalizeFilter(dto.filter) ?? null,
       headers: dto.headers ?? {},
       eventMap: dto.event_map,
       enabled: dto.enabled ?? true,
@@ -109,10 +118,12 @@ export class DestinationsService {
    */
   async update(account: TenantAccountContext, id: string, dto: UpdateDestinationDto): Promise<DestinationResponseDto> {
     const accountId = account.id;
-    await this.findOrFail(accountId, id);
     let reEnabled = false;
     const retryPolicy = dto.retry_policy === undefined ? undefined : this.checkRetryPolicy(dto.retry_policy);
-    const url = dto.url === undefined ? undefined : await this.checkUrl(dto.url);
+    const existing = await this.findOrFail(accountId, id);
+    const target = await this.checkTarget(existing.format, dto, existing);
+    const url = target.url === undefined ? undefined : new URL(target.url);
+    const successBody = this.checkSuccessBody(dto.success_body);
     // The DNS check above runs before the row is locked; the locked read decides.
     const saved = await this.destinations.changeLocked(accountId, id, async (current, manager) => {
       const movesOrigin = url !== undefined && url.origin !== new URL(current.url).origin;
@@ -126,8 +137,13 @@ export class DestinationsService {
         rateLimitPerSecond: dto.rate_limit_per_second,
         maxInFlight: dto.max_in_flight,
         name: dto.name,
-        url: dto.url,
-        method: dto.method,
+        url: target.url,
+        urlTemplate: target.urlTemplate,
+        // Like headers, secrets meant for one receiver do not follow the template to another origin.
+        templateSecrets: target.templateSecrets ?? (movesOrigin ? {} : undefined),
+        method: target.method,
+        successBody,
+        filter: dto.filter === undefined ? undefined : normalizeFilter(dto.filter),
         headers: dto.headers ?? (movesOrigin ? {} : undefined),
         eventMap: dto.event_map,
         enabled: dto.enabled,
@@ -176,6 +192,68 @@ export class DestinationsService {
     return destination;
   }
 
+  /**
+   * Where and how the destination sends, checked for its format: a json destination has a `url`,
+   * a postback one a `url_template` (its fixed origin is the `url` the SSRF rules check) whose
+   * {secret.NAME} macros all have a value. Only the fields given come back; `current` is the
+   * stored destination on PATCH.
+   */
+  private async checkTarget(
+    format: DestinationFormat,
+    dto: Pick<CreateDestinationDto, 'url' | 'url_template' | 'template_secrets' | 'method'>,
+    current: Destination | undefined,
+  ): Promise<Partial<Pick<Destination, 'url' | 'urlTemplate' | 'templateSecrets' | 'method'>>> {
+    const invalid = (message: string) => new DestinationError(DestinationErrorCode.FormatInvalid, message);
+    const methods: readonly string[] = METHODS_BY_FORMAT[format];
+    if (dto.method !== undefined && !methods.includes(dto.method)) {
+      throw invalid(`method ${dto.method} is not allowed for a ${format} destination; use ${methods.join(' or ')}`);
+    }
+    if (format === 'json') {
+      if (dto.url_template !== undefined || dto.template_secrets !== undefined) {
+        throw invalid('url_template and template_secrets are for postback destinations (format: postback)');
+      }
+      if (dto.url === undefined && current === undefined) throw invalid('url is required');
+      if (dto.url !== undefined) await this.checkUrl(dto.url);
+      return { url: dto.url, method: dto.method };
+    }
+    if (dto.url !== undefined) throw invalid('a postback destination takes url_template, not url');
+    const templateText = dto.url_template ?? current?.urlTemplate ?? undefined;
+    if (templateText === undefined) throw invalid('url_template is required for a postback destination');
+    let template: PostbackTemplate;
+    try {
+      template = parsePostbackTemplate(templateText);
+    } catch (error) {
+      if (error instanceof PostbackTemplateError) throw invalid(error.message);
+      throw error;
+    }
+    const movesOrigin = current !== undefined && template.origin !== new URL(current.url).origin;
+    const secrets = dto.template_secrets ?? (movesOrigin ? {} : (current?.templateSecrets ?? {}));
+    const missing = template.secrets.find((name) => secrets[name] === undefined);
+    if (missing !== undefined) {
+      throw invalid(`url_template uses {secret.${missing}} but template_secrets has no "${missing}"${movesOrigin ? ' (secrets are dropped when the template moves to another origin: give them again)' : ''}`);
+    }
+    // Last, the DNS lookup: the checks above cost nothing and name the more likely mistake.
+    const origin = await this.checkUrl(`${template.origin}/`);
+    return {
+      url: dto.url_template === undefined ? undefined : origin.href,
+      urlTemplate: dto.url_template,
+      templateSecrets: dto.template_secrets,
+      method: dto.method,
+    };
+  }
+
+  /** Undefined: not given; null: removed; otherwise checked (a pattern must be safe to run on a receiver's text). */
+  private checkSuccessBody(successBody: string | null | undefined): string | null | undefined {
+    if (successBody === undefined || successBody === null) return successBody;
+    try {
+      successBodyMatcher(successBody);
+    } catch (error) {
+      if (error instanceof SuccessBodyError) throw new DestinationError(DestinationErrorCode.FormatInvalid, error.message);
+      throw error;
+    }
+    return successBody;
+  }
+
   private async checkUrl(url: string): Promise<URL> {
     try {
       return await this.urlPolicy.check(url);
@@ -217,7 +295,12 @@ export class DestinationsService {
       id: destination.id,
       name: destination.name,
       url: destination.url,
+      format: destination.format,
       method: destination.method,
+      url_template: destination.urlTemplate,
+      template_secrets: Object.fromEntries(Object.keys(destination.templateSecrets).map((name) => [name, MASKED_HEADER_VALUE])),
+      success_body: destination.successBody,
+      filter: destination.filter,
       headers: Object.fromEntries(Object.keys(destination.headers).map((name) => [name, MASKED_HEADER_VALUE])),
       event_map: destination.eventMap as Record<string, string>,
       enabled: destination.enabled,
@@ -248,6 +331,16 @@ export class DestinationsService {
       updated_at: destination.updatedAt.toISOString(),
     };
   }
+}
+
+/** Country codes compare upper case; repeated entries say nothing more. */
+function normalizeFilter(filter: DestinationFilter | null | undefined): DestinationFilter | null | undefined {
+  if (filter === undefined || filter === null) return filter;
+  const normalized: DestinationFilter = {};
+  if (filter.campaign_ids !== undefined) normalized.campaign_ids = [...new Set(filter.campaign_ids)];
+  if (filter.countries !== undefined) normalized.countries = [...new Set(filter.countries.map((country) => country.toUpperCase()))];
+  if (filter.min_value !== undefined) normalized.min_value = filter.min_value;
+  return normalized;
 }
 
 /** The same answer for another account's destination as for one that never existed. */

@@ -12,6 +12,7 @@ import { DestinationRepository } from '../destinations/destination.repository.js
 import type { IngestEventDto, IngestEventResponseDto } from './dto/event.dto.js';
 import { EventError, EventErrorCode } from './event.errors.js';
 import { deliveryEventId } from './event-id.js';
+import { applyRoutingFilter } from './routing-filter.js';
 import { emptyClickContext, serializeWebhookBody } from './webhook-body.js';
 
 /** A delivery as ingest sees it: its summary for the response, and how to start it. */
@@ -98,12 +99,19 @@ export class EventsService {
       const click = matched.click ?? emptyClickContext(event.uid);
       const planned = matched.destinations.map((destination) => {
         const eventId = deliveryEventId(account.id, event.idempotencyKey, destination.id);
-        const skipped = !destination.enabled;
+        const filterDecision = applyRoutingFilter(destination.filter, click, event.canonical, event.data);
+        const skipReason = !destination.enabled
+          ? `destination disabled${destination.disabledReason ? `: ${destination.disabledReason}` : ''}`
+          : filterDecision?.matched === false
+            ? `filtered out: ${filterDecision.reason}`
+            : null;
+        const skipped = skipReason !== null;
         return {
           skipped,
           delivery: {
             status: skipped ? ('skipped' as const) : ('pending' as const),
-            reason: skipped ? `destination disabled${destination.disabledReason ? `: ${destination.disabledReason}` : ''}` : null,
+            reason: skipReason,
+            filterDecision,
             eventId,
             destinationId: destination.id,
             targetEvent: destination.targetEvent,

@@ -3,8 +3,10 @@ import { DispatchModule } from '../deliveries/dispatch.module.js';
 import { UndispatchedDeliverySweeper } from '../deliveries/undispatched-delivery-sweeper.js';
 import { TrafficModule } from '../traffic/traffic.module.js';
 import { OperationalWebhooksModule } from '../operational-webhooks/operational-webhooks.module.js';
+import { RecoveryStoreModule } from '../recoveries/recovery-store.module.js';
+import { RetentionSchedule } from '../retention/retention-schedule.js';
 import { DeliveryWorkerService } from './delivery-worker.service.js';
 import { TemporalModule } from './temporal.module.js';
 
-@Module({ imports: [TemporalModule, DispatchModule, TrafficModule, OperationalWebhooksModule], providers: [DeliveryWorkerService, UndispatchedDeliverySweeper] })
+@Module({ imports: [TemporalModule, DispatchModule, TrafficModule, OperationalWebhooksModule, RecoveryStoreModule], providers: [DeliveryWorkerService, UndispatchedDeliverySweeper, RetentionSchedule] })
 export class DeliveryWorkerModule {}

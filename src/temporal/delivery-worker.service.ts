@@ -8,7 +8,11 @@ import { PostgresOperationalWebhookStore } from '../operational-webhooks/operati
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { HOST_RESOLVER } from '../config/config.module.js';
 import type { HostResolver } from '../url-policy/destination-url-policy.js';
+import { DeliveryControlService } from '../deliveries/delivery-control.service.js';
 import { DeliveryRepository } from '../deliveries/delivery.repository.js';
+import { createRecoveryActivities } from '../recoveries/recovery.activities.js';
+import { RecoveryRepository } from '../recoveries/recovery.repository.js';
+import { createRetentionActivities } from '../retention/retention.activities.js';
 import { PostgresTrafficGate } from '../traffic/postgres-traffic-gate.js';
 import { TemporalDeliveryWaker } from '../traffic/temporal-delivery-waker.js';
 import { rootLogger } from '../logging/root-logger.js';
@@ -60,6 +64,8 @@ export class DeliveryWorkerService implements OnApplicationBootstrap, OnApplicat
     private readonly waker: TemporalDeliveryWaker,
     private readonly notifier: OperationalNotifications,
     private readonly operationalWebhooks: PostgresOperationalWebhookStore,
+    private readonly recoveries: RecoveryRepository,
+    private readonly deliveryControl: DeliveryControlService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -95,6 +101,10 @@ export class DeliveryWorkerService implements OnApplicationBootstrap, OnApplicat
           minRetryIntervalMs: this.config.limits.minRetryIntervalMs,
           logger: rootLogger.child({ component: 'operational-webhook' }),
         }),
+        // Bulk recoveries: pages of deliveries retried through the same claim as POST …/retry.
+        ...createRecoveryActivities({ recoveries: this.recoveries, deliveries: this.deliveries, control: this.deliveryControl }),
+        // The hourly retention purge (RetentionSchedule starts its workflow).
+        ...createRetentionActivities({ deliveries: this.deliveries, recoveries: this.recoveries, retentionDays: this.config.retentionDays }),
       },
       ...DELIVERY_WORKER_TUNING,
       // On SIGTERM an attempt in flight may finish (at most one attempt timeout) before it is cancelled and retried elsewhere.

@@ -23,7 +23,7 @@ export class PostgresTrafficGate implements TrafficGate {
       const { inFlight, earliestExpiryMs } = needsCount
         ? await this.traffic.countInFlight(manager, request.destinationId, request.eventId)
         : { inFlight: 0, earliestExpiryMs: null };
-      const decision = decideAdmission(state, {
+      const input = {
         nowMs,
         eventId: request.eventId,
         limits: request.limits,
@@ -32,7 +32,13 @@ export class PostgresTrafficGate implements TrafficGate {
         reservedSlotAtMs: request.reservedSlotAtMs,
         inFlight,
         earliestLeaseExpiryMs: earliestExpiryMs,
-      });
+        queuePosition: 0,
+      };
+      let decision = decideAdmission(state, input);
+      // Only a delivery about to be queued needs its place in the queue (one more statement, on the slow path).
+      if (decision.enqueue) {
+        decision = decideAdmission(state, { ...input, queuePosition: await this.traffic.queuePosition(manager, request.destinationId, request.workflowId) });
+      }
       // Nothing to write for a plain admission without a cap, a reservation or a queue place to keep.
       if (decision.next !== state || decision.lease || decision.enqueue || decision.admission.admitted) {
         await this.traffic.storeAdmission(manager, request, decision.next, {

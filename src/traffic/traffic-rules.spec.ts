@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { BreakerSettings, TrafficLimits } from '../../contract/traffic-gate.js';
-import { CLOSED_HEALTH, decideAdmission, decideRelease, LATE_SLOT_GRACE_MS, RECOVERY_WAKE_BATCH, type HealthState } from './traffic-rules.js';
+import { CLOSED_HEALTH, decideAdmission, decideRelease, QUEUE_HEAD_LENGTH, RECOVERY_WAKE_BATCH, type HealthState } from './traffic-rules.js';
 
 const BREAKER: BreakerSettings = { failureThreshold: 3, cooldownMs: 30_000, autoDisableAfterMs: 5 * 86_400_000 };
 const NO_LIMITS: TrafficLimits = { ratePerSecond: null, maxInFlight: null };
 const T0 = 1_800_000_000_000;
 
 function admit(state: HealthState, overrides: Partial<Parameters<typeof decideAdmission>[1]> = {}) {
-  return decideAdmission(state, { nowMs: T0, eventId: 'evt-1', limits: NO_LIMITS, breaker: BREAKER, leaseMs: 25_000, inFlight: 0, earliestLeaseExpiryMs: null, ...overrides });
+  return decideAdmission(state, { nowMs: T0, eventId: 'evt-1', limits: NO_LIMITS, breaker: BREAKER, leaseMs: 25_000, inFlight: 0, earliestLeaseExpiryMs: null, queuePosition: 0, ...overrides });
 }
 
 function release(state: HealthState, outcome: Parameters<typeof decideRelease>[1]['outcome'], overrides: Partial<Parameters<typeof decideRelease>[1]> = {}) {
@@ -23,44 +23,50 @@ describe('admission', () => {
     const limits = { ratePerSecond: 2, maxInFlight: null };
     const first = admit(CLOSED_HEALTH, { limits });
     expect(first.admission).toEqual({ admitted: true, probe: false, delayMs: 0 });
-    expect(first.next.nextSlotAtMs).toBe(T0 + 500);
+    expect(first.next).toMatchObject({ nextSlotAtMs: T0 + 500, lastSlotAtMs: T0 });
     const second = admit(first.next, { eventId: 'evt-2', limits });
     expect(second.admission).toEqual({ admitted: true, probe: false, delayMs: 500 });
     const third = admit(second.next, { eventId: 'evt-3', limits });
     expect(third.admission).toEqual({ admitted: true, probe: false, delayMs: 1_000 });
     const fourth = admit(third.next, { eventId: 'evt-4', limits });
     // Woken half a second early, the attempt sleeps the rest of the way to its slot.
-    expect(fourth.admission).toEqual({ admitted: false, reason: 'rate_limited', waitMs: 1_000, reservedSlotAtMs: T0 + 1_500 });
+    expect(fourth.admission).toEqual({ admitted: false, reason: 'rate_limited', waitMs: 1_000, reservedSlotAtMs: T0 + 1_500, exact: true });
     expect(fourth.next.nextSlotAtMs).toBe(T0 + 2_000);
     expect(fourth.enqueue).toBe(false);
   });
 
-  it('lets a delivery go at its reserved slot without taking another, and makes a late one take the next free slot', () => {
-    const state = { ...CLOSED_HEALTH, nextSlotAtMs: T0 + 3_000 };
+  it('lets a delivery go at its reserved slot without taking another, and a late one in its turn, 1/rate after the last request', () => {
     const limits = { ratePerSecond: 4, maxInFlight: null };
+    const state = { ...CLOSED_HEALTH, nextSlotAtMs: T0 + 3_000, lastSlotAtMs: T0 - 1_000 };
     const onTime = admit(state, { limits, reservedSlotAtMs: T0 - 10 });
     expect(onTime.admission).toEqual({ admitted: true, probe: false, delayMs: 0 });
-    expect(onTime.next.nextSlotAtMs).toBe(T0 + 3_000);
+    expect(onTime.next).toMatchObject({ nextSlotAtMs: T0 + 3_000, lastSlotAtMs: T0 });
     const early = admit(state, { limits, reservedSlotAtMs: T0 + 400 });
     expect(early.admission).toEqual({ admitted: true, probe: false, delayMs: 400 });
     const tooEarly = admit(state, { limits, reservedSlotAtMs: T0 + 2_000 });
-    expect(tooEarly.admission).toMatchObject({ admitted: false, reason: 'rate_limited', waitMs: 1_500, reservedSlotAtMs: T0 + 2_000 });
-    const late = admit(state, { limits, reservedSlotAtMs: T0 - LATE_SLOT_GRACE_MS - 1 });
-    expect(late.admission).toMatchObject({ admitted: false, reason: 'rate_limited', reservedSlotAtMs: T0 + 3_000 });
-    expect(late.next.nextSlotAtMs).toBe(T0 + 3_250);
+    expect(tooEarly.admission).toEqual({ admitted: false, reason: 'rate_limited', waitMs: 1_500, reservedSlotAtMs: T0 + 2_000, exact: true });
+    // Two seconds late, and the request before it went 100 ms ago: it goes 150 ms from now, keeping the spacing.
+    const late = admit({ ...state, lastSlotAtMs: T0 - 100 }, { limits, reservedSlotAtMs: T0 - 2_000 });
+    expect(late.admission).toEqual({ admitted: true, probe: false, delayMs: 150 });
+    expect(late.next.lastSlotAtMs).toBe(T0 + 150);
   });
 
   it('holds and queues a delivery while max_in_flight attempts are out, at most until the first lease expires', () => {
     const full = admit(CLOSED_HEALTH, { limits: { ratePerSecond: null, maxInFlight: 2 }, inFlight: 2, earliestLeaseExpiryMs: T0 + 4_000 });
-    expect(full.admission).toEqual({ admitted: false, reason: 'in_flight_full', waitMs: 4_000, reservedSlotAtMs: undefined });
+    expect(full.admission).toEqual({ admitted: false, reason: 'in_flight_full', waitMs: 4_000, reservedSlotAtMs: undefined, exact: true });
     expect(full.enqueue).toBe(true);
+    // Behind the head of the queue, a delivery waits for the signal of a freed slot, backing off on its own.
+    const behind = admit(CLOSED_HEALTH, { limits: { ratePerSecond: null, maxInFlight: 2 }, inFlight: 2, earliestLeaseExpiryMs: T0 + 4_000, queuePosition: QUEUE_HEAD_LENGTH });
+    expect(behind.admission).toMatchObject({ admitted: false, reason: 'in_flight_full', exact: false });
+    expect(behind.enqueue).toBe(true);
     const free = admit(CLOSED_HEALTH, { limits: { ratePerSecond: null, maxInFlight: 2 }, inFlight: 1 });
     expect(free).toMatchObject({ admission: { admitted: true }, lease: true });
   });
 
   it('holds everything while open, then lets exactly one probe through once the cool-down is over', () => {
     const open = { ...CLOSED_HEALTH, breaker: 'open' as const, openedAtMs: T0 - 10_000, openUntilMs: T0 + 20_000 };
-    expect(admit(open).admission).toMatchObject({ admitted: false, reason: 'breaker_open', waitMs: 20_000 });
+    expect(admit(open).admission).toMatchObject({ admitted: false, reason: 'breaker_open', waitMs: 20_000, exact: true });
+    expect(admit(open, { queuePosition: 500 }).admission).toMatchObject({ admitted: false, reason: 'breaker_open', waitMs: 20_000, exact: false });
     const cooled = { ...open, openUntilMs: T0 - 1 };
     const probe = admit(cooled, { limits: { ratePerSecond: 1, maxInFlight: 1 }, inFlight: 5 });
     expect(probe.admission).toEqual({ admitted: true, probe: true, delayMs: 0 });

@@ -13,6 +13,8 @@ export interface HealthState {
   lastFailureAtMs: number | null;
   lastFailureReason: string | null;
   nextSlotAtMs: number | null;
+  /** When the last rate-limited request was let go: the next goes no sooner than 1/rate after it. */
+  lastSlotAtMs: number | null;
 }
 
 export const CLOSED_HEALTH: HealthState = {
@@ -27,6 +29,7 @@ export const CLOSED_HEALTH: HealthState = {
   lastFailureAtMs: null,
   lastFailureReason: null,
   nextSlotAtMs: null,
+  lastSlotAtMs: null,
 };
 
 /**
@@ -37,13 +40,6 @@ export const CLOSED_HEALTH: HealthState = {
 export const IN_ATTEMPT_WAIT_MS = 1_000;
 /** The workflow wakes this much before a reserved slot, so the attempt is there in time and sleeps the rest. */
 export const ARRIVE_EARLY_MS = 500;
-/**
- * A delivery that comes for its reserved rate slot later than this gives the slot up and takes the
- * next free one: were it sent late anyway, it would crowd the deliveries of the slots after its own
- * and the rate over a window could exceed the limit. With it, any window of W ms holds at most
- * (W + LATE_SLOT_GRACE_MS) × rate / 1000 + 1 requests.
- */
-export const LATE_SLOT_GRACE_MS = 250;
 /** A waiter for a free slot also looks again after at most this long, should no wake reach it. */
 export const LONGEST_SLOT_WAIT_MS = 30_000;
 /** A recovered destination wakes this many of its waiting deliveries at once; each release wakes one more. */
@@ -59,6 +55,11 @@ export interface AdmissionInput {
   /** Leases of other deliveries still in flight at the destination, and when the first of them expires. */
   inFlight: number;
   earliestLeaseExpiryMs: number | null;
+  /**
+   * Deliveries queued for this destination ahead of this one (all of them when it is not queued
+   * yet); read only when the delivery is about to be held for a slot or the breaker.
+   */
+  queuePosition: number;
 }
 
 export interface AdmissionDecision {
@@ -72,59 +73,69 @@ export interface AdmissionDecision {
 }
 
 /**
+ * The first few queued deliveries wait for the exact moment something may change (the end of a
+ * cool-down, the expiry of a lease); the rest wait for a wake-up signal, looking again on their own
+ * only after a backoff that grows to ten minutes. So a thousand deliveries queued behind a dead
+ * receiver cost a handful of checks per cool-down, not a thousand.
+ */
+export const QUEUE_HEAD_LENGTH = 3;
+
+/**
  * Whether one attempt may go now. The breaker comes first (an open one holds every delivery until
  * its cool-down ends, then lets exactly one probe through), then the cap on attempts in flight,
- * then the rate limit, which reserves the delivery's slot (GCRA: slots `1/rate` apart) so that a
- * held delivery waits exactly until its turn and is not asked again before it.
+ * then the rate limit: a delivery reserves a slot (GCRA, slots `1/rate` apart) when it first asks,
+ * waits for it, and then goes no sooner than `1/rate` after the previous request actually sent —
+ * so a timer that fired late never makes two requests crowd together, and a late delivery still
+ * gets its turn rather than going to the back of the line.
  */
 export function decideAdmission(state: HealthState, input: AdmissionInput): AdmissionDecision {
   const { nowMs } = input;
-  let next = state;
-  let probe = false;
+  const head = input.queuePosition < QUEUE_HEAD_LENGTH;
   if (state.breaker === 'open' || state.breaker === 'half_open') {
     const probeRunning = state.breaker === 'half_open' && state.probeEventId !== input.eventId && (state.probeUntilMs ?? 0) > nowMs;
     if (state.breaker === 'open' && (state.openUntilMs ?? 0) > nowMs) {
-      return hold(state, 'breaker_open', (state.openUntilMs ?? nowMs) - nowMs, input.reservedSlotAtMs);
+      return queued(state, 'breaker_open', (state.openUntilMs ?? nowMs) - nowMs, head, input.reservedSlotAtMs);
     }
     if (probeRunning) {
-      return hold(state, 'probe_in_flight', Math.min((state.probeUntilMs ?? nowMs) - nowMs, input.breaker.cooldownMs), input.reservedSlotAtMs);
+      return queued(state, 'probe_in_flight', Math.min((state.probeUntilMs ?? nowMs) - nowMs, input.breaker.cooldownMs), head, input.reservedSlotAtMs);
     }
     // The cool-down is over (or the last probe's worker died): this attempt is the probe. It goes
     // whatever the limits say: one request per cool-down is within any of them.
-    next = { ...state, breaker: 'half_open', probeEventId: input.eventId, probeUntilMs: nowMs + input.leaseMs };
-    probe = true;
-    return { admission: { admitted: true, probe, delayMs: 0 }, next, lease: true, enqueue: false };
+    const next: HealthState = { ...state, breaker: 'half_open', probeEventId: input.eventId, probeUntilMs: nowMs + input.leaseMs };
+    return { admission: { admitted: true, probe: true, delayMs: 0 }, next, lease: true, enqueue: false };
   }
 
   const { maxInFlight, ratePerSecond } = input.limits;
   if (maxInFlight !== null && input.inFlight >= maxInFlight) {
     const untilExpiry = input.earliestLeaseExpiryMs === null ? LONGEST_SLOT_WAIT_MS : input.earliestLeaseExpiryMs - nowMs;
-    return { ...hold(state, 'in_flight_full', Math.min(Math.max(untilExpiry, 0), LONGEST_SLOT_WAIT_MS), input.reservedSlotAtMs), enqueue: true };
+    return queued(state, 'in_flight_full', Math.min(Math.max(untilExpiry, 0), LONGEST_SLOT_WAIT_MS), head, input.reservedSlotAtMs);
   }
-  let slotMs = nowMs;
+  let next = state;
+  let sendAtMs = nowMs;
   if (ratePerSecond !== null) {
-    const reserved = input.reservedSlotAtMs;
-    if (reserved !== undefined && nowMs - reserved <= LATE_SLOT_GRACE_MS) {
-      // The slot was taken when it was reserved: go at its time without taking another.
-      slotMs = reserved;
-    } else {
-      slotMs = Math.max(state.nextSlotAtMs ?? nowMs, nowMs);
-      next = { ...state, nextSlotAtMs: slotMs + 1000 / ratePerSecond };
+    const intervalMs = 1000 / ratePerSecond;
+    let reserved = input.reservedSlotAtMs;
+    if (reserved === undefined) {
+      reserved = Math.max(state.nextSlotAtMs ?? nowMs, nowMs);
+      next = { ...next, nextSlotAtMs: reserved + intervalMs };
     }
-    if (slotMs > nowMs + IN_ATTEMPT_WAIT_MS) {
-      const waitMs = Math.max(slotMs - nowMs - ARRIVE_EARLY_MS, 0);
-      return { admission: { admitted: false, reason: 'rate_limited', waitMs, reservedSlotAtMs: slotMs }, next, lease: false, enqueue: false };
+    sendAtMs = Math.max(reserved, nowMs, state.lastSlotAtMs === null ? nowMs : state.lastSlotAtMs + intervalMs);
+    if (sendAtMs > nowMs + IN_ATTEMPT_WAIT_MS) {
+      const waitMs = Math.max(sendAtMs - nowMs - ARRIVE_EARLY_MS, 0);
+      return { admission: { admitted: false, reason: 'rate_limited', waitMs, reservedSlotAtMs: reserved, exact: true }, next, lease: false, enqueue: false };
     }
+    next = { ...next, lastSlotAtMs: sendAtMs };
   }
-  return { admission: { admitted: true, probe: false, delayMs: Math.max(slotMs - nowMs, 0) }, next, lease: maxInFlight !== null, enqueue: false };
+  return { admission: { admitted: true, probe: false, delayMs: Math.max(sendAtMs - nowMs, 0) }, next, lease: maxInFlight !== null, enqueue: false };
 }
 
-function hold(state: HealthState, reason: 'breaker_open' | 'probe_in_flight' | 'in_flight_full' | 'rate_limited', waitMs: number, reservedSlotAtMs: number | undefined): AdmissionDecision {
+/** Held and queued: the head of the queue waits `waitMs` exactly, the others for a signal or their backoff. */
+function queued(state: HealthState, reason: 'breaker_open' | 'probe_in_flight' | 'in_flight_full', waitMs: number, head: boolean, reservedSlotAtMs: number | undefined): AdmissionDecision {
   return {
-    admission: { admitted: false, reason, waitMs: Math.max(0, waitMs), reservedSlotAtMs },
+    admission: { admitted: false, reason, waitMs: Math.max(0, waitMs), reservedSlotAtMs, exact: head },
     next: state,
     lease: false,
-    enqueue: reason !== 'rate_limited',
+    enqueue: true,
   };
 }
 

@@ -16,6 +16,7 @@ interface HealthRow {
   last_failure_at_ms: string | null;
   last_failure_reason: string | null;
   next_slot_at_ms: string | null;
+  last_slot_at_ms: string | null;
 }
 
 /** Times travel as epoch milliseconds (text, from numeric) so that no Date rounding creeps in. */
@@ -26,7 +27,8 @@ const HEALTH_COLUMNS = `breaker, failure_streak, last_failure_reason, probe_even
   (extract(epoch FROM probe_until) * 1000)::text AS probe_until_ms,
   (extract(epoch FROM last_success_at) * 1000)::text AS last_success_at_ms,
   (extract(epoch FROM last_failure_at) * 1000)::text AS last_failure_at_ms,
-  (extract(epoch FROM next_slot_at) * 1000)::text AS next_slot_at_ms`;
+  (extract(epoch FROM next_slot_at) * 1000)::text AS next_slot_at_ms,
+  (extract(epoch FROM last_slot_at) * 1000)::text AS last_slot_at_ms`;
 
 const ms = (value: string | null): number | null => (value === null ? null : Number(value));
 const ts = (value: number | null): string | null => (value === null ? null : new Date(value).toISOString());
@@ -44,6 +46,7 @@ function toState(row: HealthRow): HealthState {
     lastFailureAtMs: ms(row.last_failure_at_ms),
     lastFailureReason: row.last_failure_reason,
     nextSlotAtMs: ms(row.next_slot_at_ms),
+    lastSlotAtMs: ms(row.last_slot_at_ms),
   };
 }
 
@@ -101,16 +104,17 @@ export class TrafficRepository {
   ): Promise<void> {
     await manager.query(
       `WITH health AS (
-         UPDATE destination_health SET breaker = $4, probe_event_id = $5, probe_until = $6, next_slot_at = $7
+         UPDATE destination_health SET breaker = $4, probe_event_id = $5, probe_until = $6, next_slot_at = $7, last_slot_at = $11
           WHERE destination_id = $1
        ), lease AS (
          INSERT INTO destination_leases (destination_id, event_id, account_id, expires_at)
          SELECT $1, $3, $2, $8 WHERE $8::timestamptz IS NOT NULL
          ON CONFLICT (destination_id, event_id) DO UPDATE SET expires_at = EXCLUDED.expires_at
        ), queued AS (
+         -- A delivery queued again after a wake keeps its place (its first since) and may be woken again.
          INSERT INTO destination_waiters (destination_id, workflow_id, account_id)
          SELECT $1, $9, $2 WHERE $10
-         ON CONFLICT (destination_id, workflow_id) DO NOTHING
+         ON CONFLICT (destination_id, workflow_id) DO UPDATE SET woken_at = NULL
        )
        DELETE FROM destination_waiters WHERE destination_id = $1 AND workflow_id = $9 AND NOT $10`,
       [
@@ -124,8 +128,23 @@ export class TrafficRepository {
         ts(effects.leaseUntilMs),
         target.workflowId,
         effects.enqueue,
+        ts(state.lastSlotAtMs),
       ],
     );
+  }
+
+  /**
+   * How many deliveries are queued for the destination ahead of this workflow (all of them when it
+   * is not queued yet): the first few of a queue wait for exact moments, the rest for a signal.
+   */
+  async queuePosition(manager: EntityManager, destinationId: string, workflowId: string): Promise<number> {
+    const [row]: Array<{ ahead: number }> = await manager.query(
+      `SELECT count(*)::int AS ahead FROM destination_waiters w
+        WHERE w.destination_id = $1 AND w.workflow_id <> $2
+          AND w.since <= COALESCE((SELECT since FROM destination_waiters WHERE destination_id = $1 AND workflow_id = $2), 'infinity')`,
+      [destinationId, workflowId],
+    );
+    return row.ahead;
   }
 
   /** Ends the attempt's lease; true when it held one. */
@@ -137,7 +156,11 @@ export class TrafficRepository {
     return affected > 0;
   }
 
-  /** Stores the health after an attempt and takes the `wakeCount` longest-waiting deliveries off the queue. */
+  /**
+   * Stores the health after an attempt and picks the `wakeCount` longest-waiting deliveries not
+   * woken in the last 30 s. A woken delivery keeps its place until it is admitted (its row goes then)
+   * or queues again; a row woken long ago and never back is a delivery that ended, and is dropped.
+   */
   async storeRelease(manager: EntityManager, destinationId: string, state: HealthState, wakeCount: number): Promise<string[]> {
     const [woken]: [Array<{ workflow_id: string }>, number] = await manager.query(
       `WITH health AS (
@@ -145,10 +168,15 @@ export class TrafficRepository {
            breaker = $2, failure_streak = $3, failing_since = $4, opened_at = $5, open_until = $6,
            probe_event_id = $7, probe_until = $8, last_success_at = $9, last_failure_at = $10, last_failure_reason = $11
           WHERE destination_id = $1
+       ), ended AS (
+         DELETE FROM destination_waiters WHERE destination_id = $1 AND woken_at < now() - interval '15 minutes'
        )
-       DELETE FROM destination_waiters w
+       UPDATE destination_waiters w SET woken_at = now()
         WHERE w.destination_id = $1 AND w.workflow_id IN (
-          SELECT workflow_id FROM destination_waiters WHERE destination_id = $1 ORDER BY since, workflow_id LIMIT $12)
+          SELECT workflow_id FROM destination_waiters
+           WHERE destination_id = $1
+             AND (woken_at IS NULL OR woken_at BETWEEN now() - interval '15 minutes' AND now() - interval '30 seconds')
+           ORDER BY since, workflow_id LIMIT $12)
        RETURNING w.workflow_id`,
       [
         destinationId,

@@ -19,6 +19,24 @@ function tenantPath(app: TestApp, accountId: string | undefined, suffix: string)
   return accountId === undefined ? app.path(suffix) : `/v1/accounts/${accountId}${suffix}`;
 }
 
+/**
+ * The app as seen from a new account of its own: `path()` and `accountId` name it, so only the
+ * calling test's destinations receive its events.
+ */
+export async function inFreshAccount(app: TestApp): Promise<TestApp> {
+  const accountId = uniqueId('acct').slice(0, 64);
+  const created = await app.request('PUT', `/v1/accounts/${accountId}`, { name: accountId });
+  expect(created.status, JSON.stringify(created.body)).toBe(201);
+  return new Proxy(app, {
+    get(target, property) {
+      if (property === 'accountId') return accountId;
+      if (property === 'path') return (suffix: string) => `/v1/accounts/${accountId}${suffix}`;
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /** Creates another account in the app (with the service key) and returns its id. */
 export async function createAccount(app: TestApp, fields: Record<string, unknown> = {}): Promise<string> {
   const accountId = uniqueId(app.accountId);

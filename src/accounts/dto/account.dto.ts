@@ -9,6 +9,9 @@ import { PageQueryDto } from '../../common/page-query.dto.js';
 export const MIN_AUTO_DISABLE_AFTER_MS = 3_600_000;
 export const MAX_AUTO_DISABLE_AFTER_MS = 365 * 86_400_000;
 
+/** Ten years: the most RETENTION_DAYS and an account's retention_days accept (the migration's CHECK too). */
+export const MAX_RETENTION_DAYS = 3650;
+
 /** The range MAX_DESTINATIONS accepts, for the same reason: beyond it one event fans out too far. */
 export const MAX_DESTINATIONS_OVERRIDE = 10_000;
 /** A request per 60 µs per process: beyond it the limit is no limit, so say 0 (off) instead. */
@@ -47,6 +50,10 @@ export class PutAccountDto {
   @IsOptional() @IsInt() @Min(MIN_AUTO_DISABLE_AFTER_MS) @Max(MAX_AUTO_DISABLE_AFTER_MS)
   auto_disable_after_ms?: number | null;
 
+  @ApiPropertyOptional({ nullable: true, type: Number, minimum: 1, maximum: MAX_RETENTION_DAYS, description: 'days deliveries, their attempts and events are kept before the hourly purge removes them (never an open delivery); null = RETENTION_DAYS (30)' })
+  @IsOptional() @IsInt() @Min(1) @Max(MAX_RETENTION_DAYS)
+  retention_days?: number | null;
+
   @ApiPropertyOptional({
     nullable: true,
     type: String,
@@ -68,6 +75,7 @@ export class AccountResponseDto {
   @ApiProperty({ nullable: true, type: Number, description: 'effective: the override, or DEFAULT_RATE_LIMIT_PER_SECOND; null = no limit' }) default_rate_limit_per_second: number | null;
   @ApiProperty({ description: 'effective: the override, or DEFAULT_MAX_IN_FLIGHT' }) default_max_in_flight: number;
   @ApiProperty({ nullable: true, type: Number, description: 'effective: the override, or AUTO_DISABLE_AFTER_MS; null = never' }) auto_disable_after_ms: number | null;
+  @ApiProperty({ description: 'effective: the override, or RETENTION_DAYS' }) retention_days: number;
   @ApiProperty({ nullable: true, type: String, description: 'where operational notifications go; null when none is set. Its secret is never shown here' })
   operational_webhook_url: string | null;
   @ApiProperty() created_at: string;

@@ -44,7 +44,8 @@ export class DestinationTraffic1764676800000 implements MigrationInterface {
         last_success_at timestamptz,
         last_failure_at timestamptz,
         last_failure_reason text,
-        next_slot_at timestamptz
+        next_slot_at timestamptz,
+        last_slot_at timestamptz
       )`);
     await queryRunner.query(`
       CREATE TABLE destination_leases (
@@ -60,6 +61,7 @@ export class DestinationTraffic1764676800000 implements MigrationInterface {
         workflow_id text NOT NULL,
         account_id text NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
         since timestamptz NOT NULL DEFAULT now(),
+        woken_at timestamptz,
         PRIMARY KEY (destination_id, workflow_id)
       )`);
     await queryRunner.query(`CREATE INDEX destination_waiters_queue_idx ON destination_waiters (destination_id, since)`);

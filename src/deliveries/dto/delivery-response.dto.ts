@@ -8,6 +8,13 @@ export class DeliveryAttemptDto {
   @ApiProperty({ nullable: true, type: Number }) status_code: number | null;
   @ApiProperty({ nullable: true, type: String, example: 'RetryableHttpStatus: receiver answered HTTP 503' }) error: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'first 16 KiB of the response body' }) response_body: string | null;
+  @ApiProperty({ nullable: true, type: String, example: 'GET https://tracker.example/********/postback?subid=abc123&status=sale', description: 'method and URL as sent; secret parts of a postback template masked' })
+  request: string | null;
+}
+
+export class FilterDecisionDto {
+  @ApiProperty() matched: boolean;
+  @ApiProperty({ nullable: true, type: String, example: 'campaign_id 120002 is not in filter.campaign_ids' }) reason: string | null;
 }
 
 export class DeliveryDto {
@@ -20,7 +27,10 @@ export class DeliveryDto {
   @ApiProperty({ nullable: true, type: Number }) last_status_code: number | null;
   @ApiProperty({ nullable: true, type: String }) last_error: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'while retrying: when the next attempt is due' }) next_attempt_at: string | null;
+  @ApiProperty({ nullable: true, type: FilterDecisionDto, description: "the destination's routing filter as ingest applied it; null when it had none. A delivery the filter kept out is `skipped`" })
+  filter: FilterDecisionDto | null;
   @ApiProperty() workflow_id: string;
+  @ApiProperty({ description: 'a test event (POST …/destinations/:id/test), sent with the header webhook-test: true' }) test: boolean;
   @ApiProperty() created_at: string;
   @ApiProperty({ nullable: true, type: String }) completed_at: string | null;
 }

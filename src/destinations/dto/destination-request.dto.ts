@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsBoolean,
@@ -15,9 +15,11 @@ import {
   ValidateNested,
 } from 'class-validator';
 import type { CanonicalEvent } from '../../common/canonical-event.js';
-import { DESTINATION_METHODS, type DestinationMethod } from '../destination.entity.js';
+import { MAX_URL_TEMPLATE_LENGTH, POSTBACK_MACROS } from '../../../activities/postback-template.js';
+import { MAX_SUCCESS_BODY_LENGTH } from '../../../activities/success-body.js';
+import { DESTINATION_FORMATS, DESTINATION_METHODS, type DestinationFilter, type DestinationFormat, type DestinationMethod } from '../destination.entity.js';
 import { MAX_ATTEMPTS_PER_RUN } from '../retry-policy.js';
-import { IsEventMap, IsHeaderMap, IsNotNull, IsOmittable, IsPlainText } from './destination-validators.js';
+import { IsDestinationFilter, IsEventMap, IsHeaderMap, IsNotNull, IsOmittable, IsPlainText, IsTemplateSecrets } from './destination-validators.js';
 
 export const MAX_URL_LENGTH = 2048;
 /** One request per 1,000 s at the slowest; beyond 10,000/s a limit is no limit for one destination. */
@@ -56,17 +58,47 @@ export class RetryPolicyDto {
   max_age_ms?: number;
 }
 
+/** The routing rules, for OpenAPI; validated as a whole by IsDestinationFilter (unknown keys refused). */
+export class DestinationFilterDto {
+  @ApiPropertyOptional({ type: [String], description: "the click's campaign_id must be one of these" }) campaign_ids?: string[];
+  @ApiPropertyOptional({ type: [String], description: "the click's country (ISO 3166-1 alpha-2) must be one of these" }) countries?: string[];
+  @ApiPropertyOptional({ example: '10.00', description: 'deposits below this value do not reach the destination; other events are not affected' }) min_value?: string;
+}
+
 /** Null is refused for every field (400 naming it) except `timeout_ms`, where it means the global default. */
 export class CreateDestinationDto {
   @ApiProperty({ example: 'Meta CAPI relay', maxLength: 200 })
   @IsNotNull() @IsString() @Length(1, 200) @IsPlainText()
   name: string;
 
-  @ApiProperty({ example: 'https://hooks.example.com/xt', description: 'http(s), no credentials, public address only' })
-  @IsNotNull() @IsString() @MaxLength(MAX_URL_LENGTH) @IsPlainText()
-  url: string;
+  @ApiPropertyOptional({ enum: DESTINATION_FORMATS, default: 'json', description: "json: the seed's body POSTed to url; postback: url_template with {macros} sent as GET (or a form POST) — the ad trackers' S2S convention. Fixed at create" })
+  @IsOmittable() @IsIn(DESTINATION_FORMATS)
+  format?: DestinationFormat;
 
-  @ApiPropertyOptional({ enum: DESTINATION_METHODS, default: 'POST' })
+  @ApiPropertyOptional({ example: 'https://hooks.example.com/xt', description: 'json destinations (required there): http(s), no credentials, public address only. Postback destinations give url_template instead' })
+  @IsOmittable() @IsString() @MaxLength(MAX_URL_LENGTH) @IsPlainText()
+  url?: string;
+
+  @ApiPropertyOptional({
+    example: 'https://tracker.example/{secret.key}/postback?subid={uid}&status={event}&payout={value}&currency={currency}&tid={transaction_id}',
+    description: `postback destinations (required there): macros ${POSTBACK_MACROS.map((macro) => `{${macro}}`).join(', ')} and {secret.NAME} (a value of template_secrets, masked wherever shown); values are percent-encoded; no macro in the scheme, host or port`,
+  })
+  @IsOmittable() @IsString() @MaxLength(MAX_URL_TEMPLATE_LENGTH) @IsPlainText()
+  url_template?: string;
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, example: { key: 'k-93f1' }, description: 'write-only: values of the {secret.NAME} macros, masked in responses, logs and attempt records' })
+  @IsOmittable() @IsTemplateSecrets()
+  template_secrets?: Record<string, string>;
+
+  @ApiPropertyOptional({ type: String, nullable: true, maxLength: MAX_SUCCESS_BODY_LENGTH, example: 'OK', description: 'a 2xx counts as accepted only when its body contains this (or, written ^…$, matches this anchored regular expression); otherwise it is retried like a 5xx. null = any 2xx' })
+  @IsOptional() @IsString() @MaxLength(MAX_SUCCESS_BODY_LENGTH) @IsPlainText()
+  success_body?: string | null;
+
+  @ApiPropertyOptional({ type: () => DestinationFilterDto, nullable: true, example: { campaign_ids: ['120001'], countries: ['IN', 'BR'], min_value: '10.00' }, description: 'routing rules: an event reaches the destination only when its click matches every rule given (min_value: deposits only). Decided at ingest; a delivery kept out is `skipped` with the reason. null = every event' })
+  @IsOptional() @IsDestinationFilter()
+  filter?: DestinationFilter | null;
+
+  @ApiPropertyOptional({ enum: DESTINATION_METHODS, description: 'json: POST (default), PUT or PATCH; postback: GET (default) or POST (the query sent as a form body)' })
   @IsOmittable() @IsIn(DESTINATION_METHODS)
   method?: DestinationMethod;
 
@@ -122,4 +154,4 @@ export class CreateDestinationDto {
  * Absent fields are left as they are. `skipNullProperties: false` keeps null under validation:
  * the default would let null skip every check and reach the database.
  */
-export class UpdateDestinationDto extends PartialType(CreateDestinationDto, { skipNullProperties: false }) {}
+export class UpdateDestinationDto extends PartialType(OmitType(CreateDestinationDto, ['format'] as const), { skipNullProperties: false }) {}

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { DESTINATION_METHODS, type DestinationMethod } from '../destination.entity.js';
+import { DESTINATION_FORMATS, DESTINATION_METHODS, type DestinationFilter, type DestinationFormat, type DestinationMethod } from '../destination.entity.js';
+import { DestinationFilterDto } from './destination-request.dto.js';
 import { MAX_ATTEMPTS_PER_RUN } from '../retry-policy.js';
 
 export class RetryPolicyResponseDto {
@@ -30,7 +31,15 @@ export class DestinationResponseDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() name: string;
   @ApiProperty() url: string;
+  @ApiProperty({ enum: DESTINATION_FORMATS }) format: DestinationFormat;
   @ApiProperty({ enum: DESTINATION_METHODS }) method: DestinationMethod;
+  @ApiProperty({ nullable: true, type: String, description: 'postback destinations: the template as saved ({secret.NAME} macros stay placeholders)' })
+  url_template: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'names of the template secrets, values masked' })
+  template_secrets: Record<string, string>;
+  @ApiProperty({ nullable: true, type: String }) success_body: string | null;
+  @ApiProperty({ nullable: true, type: () => DestinationFilterDto, description: 'routing rules applied at ingest; null = every event' })
+  filter: DestinationFilter | null;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' }, description: 'values masked' })
   headers: Record<string, string>;
   @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) event_map: Record<string, string>;

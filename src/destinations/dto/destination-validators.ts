@@ -84,6 +84,53 @@ function fromProblem(name: string, problem: (value: unknown, propertyName: strin
     });
 }
 
+export const MAX_TEMPLATE_SECRETS = 10;
+export const MAX_TEMPLATE_SECRET_LENGTH = 512;
+export const MAX_FILTER_ENTRIES = 500;
+const SECRET_NAME = /^[a-z0-9_]{1,32}$/;
+const COUNTRY_CODE = /^[A-Za-z]{2}$/;
+const DECIMAL = /^\d{1,15}(\.\d{1,6})?$/;
+
+/** `template_secrets`: name → value, write-only like header values. */
+export function templateSecretsProblem(value: unknown): string | undefined {
+  if (!isPlainObject(value)) return 'template_secrets must be an object of secret name → value';
+  const entries = Object.entries(value);
+  if (entries.length > MAX_TEMPLATE_SECRETS) return `template_secrets must have at most ${MAX_TEMPLATE_SECRETS} entries`;
+  for (const [name, secret] of entries) {
+    if (!SECRET_NAME.test(name)) return `template_secrets name "${name}" must be 1-32 characters a-z, 0-9 or _`;
+    if (typeof secret !== 'string' || secret === '') return `template_secrets.${name} must be a non-empty string`;
+    if (secret.length > MAX_TEMPLATE_SECRET_LENGTH) return `template_secrets.${name} is longer than ${MAX_TEMPLATE_SECRET_LENGTH} characters`;
+    const textProblem = plainTextProblem(`template_secrets.${name}`, secret);
+    if (textProblem !== undefined) return textProblem;
+  }
+  return undefined;
+}
+
+/** `filter`: routing rules on the click and the event, every one optional, unknown keys refused. */
+export function filterProblem(value: unknown): string | undefined {
+  if (!isPlainObject(value)) return 'filter must be an object with campaign_ids, countries and/or min_value';
+  for (const key of Object.keys(value)) {
+    if (!['campaign_ids', 'countries', 'min_value'].includes(key)) return `filter.${key} is not a filter; use campaign_ids, countries or min_value`;
+  }
+  const { campaign_ids, countries, min_value } = value;
+  for (const [field, list] of [['campaign_ids', campaign_ids], ['countries', countries]] as const) {
+    if (list === undefined) continue;
+    if (!Array.isArray(list) || list.length === 0 || list.length > MAX_FILTER_ENTRIES) return `filter.${field} must be a list of 1-${MAX_FILTER_ENTRIES} strings`;
+    for (const entry of list) {
+      if (typeof entry !== 'string' || entry === '' || entry.length > 128) return `filter.${field} entries must be non-empty strings of at most 128 characters`;
+      const textProblem = plainTextProblem(`filter.${field}`, entry);
+      if (textProblem !== undefined) return textProblem;
+      if (field === 'countries' && !COUNTRY_CODE.test(entry)) return `filter.countries entry "${entry}" is not an ISO 3166-1 alpha-2 code`;
+    }
+  }
+  if (min_value !== undefined && (typeof min_value !== 'string' || !DECIMAL.test(min_value))) {
+    return 'filter.min_value must be a decimal string, e.g. "10.00"';
+  }
+  return undefined;
+}
+
+export const IsTemplateSecrets = fromProblem('isTemplateSecrets', templateSecretsProblem);
+export const IsDestinationFilter = fromProblem('isDestinationFilter', filterProblem);
 export const IsHeaderMap = fromProblem('isHeaderMap', headerMapProblem);
 export const IsEventMap = fromProblem('isEventMap', eventMapProblem);
 export const IsPlainText = fromProblem('isPlainText', (value, propertyName) => plainTextProblem(propertyName, value));
