@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Receiver } from './support/receiver.js';
-import { createDestination, deliveryReaches, uniqueId } from './support/fixtures.js';
+import { createDestination, deliveryReaches, inFreshAccount, ingestContacts, uniqueId } from './support/fixtures.js';
 import { eventually, useTestApp, type TestApp } from './support/test-app.js';
 
 /**
@@ -18,37 +18,7 @@ afterAll(async () => {
   await Promise.all(receivers.map((receiver) => receiver.close()));
 });
 
-/** A new account per test, so that a recovery over "every destination" finds only this test's deliveries. */
-async function inFreshAccount(app: TestApp): Promise<TestApp> {
-  const accountId = uniqueId('recovery').slice(0, 64);
-  const created = await app.request('PUT', `/v1/accounts/${accountId}`, { name: accountId });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  return new Proxy(app, {
-    get(target, property) {
-      if (property === 'accountId') return accountId;
-      if (property === 'path') return (suffix: string) => `/v1/accounts/${accountId}${suffix}`;
-      const value: unknown = Reflect.get(target, property);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-}
 
-/** `count` contact events, each fanning out to every destination of the account. */
-async function ingestContacts(app: TestApp, count: number, concurrency = 16): Promise<string[]> {
-  const eventIds: string[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        next += 1;
-        const response = await app.request('POST', app.path('/events'), { id: uniqueId('evt'), canonical: 'contact', uid: 'u-recovery' });
-        expect(response.status, JSON.stringify(response.body)).toBe(202);
-        eventIds.push(...response.body.deliveries.map((delivery: { event_id: string }) => delivery.event_id));
-      }
-    }),
-  );
-  return eventIds;
-}
 
 async function countByStatus(app: TestApp): Promise<Record<string, number>> {
   const rows: Array<{ status: string; count: number }> = await app.dataSource.query(
@@ -110,7 +80,7 @@ describe('bulk recovery', () => {
     const tenant = await inFreshAccount(app);
     const receiver = await freshReceiver(400);
     await destinationsAt(tenant, receiver, 5);
-    const eventIds = await ingestContacts(tenant, 500);
+    const eventIds = await ingestContacts(tenant, 500, 'u-recovery');
     expect(eventIds).toHaveLength(2500);
     await allReach(tenant, 'failed', 2500);
     receiver.replyWith(200);
@@ -134,7 +104,7 @@ describe('bulk recovery', () => {
     const tenant = await inFreshAccount(app);
     const receiver = await freshReceiver(400);
     await destinationsAt(tenant, receiver, 5);
-    await ingestContacts(tenant, 500);
+    await ingestContacts(tenant, 500, 'u-recovery');
     await allReach(tenant, 'failed', 2500);
     receiver.replyWith(200);
     const before = receiver.requests.length;
@@ -164,7 +134,7 @@ describe('bulk recovery', () => {
     const tenant = await inFreshAccount(app);
     const receiver = await freshReceiver(400);
     const [destinationId] = await destinationsAt(tenant, receiver, 1);
-    await ingestContacts(tenant, 700);
+    await ingestContacts(tenant, 700, 'u-recovery');
     await allReach(tenant, 'failed', 700);
     receiver.replyWith(200);
 
@@ -194,7 +164,7 @@ describe('bulk recovery', () => {
     const tenant = await inFreshAccount(app);
     const receiver = await freshReceiver(400);
     const [target, other] = await destinationsAt(tenant, receiver, 2);
-    const eventIds = await ingestContacts(tenant, 4, 2);
+    const eventIds = await ingestContacts(tenant, 4, 'u-recovery', 2);
     await allReach(tenant, 'failed', 8);
     // Two of the target's deliveries predate the window.
     const targetIds: string[] = (
@@ -228,7 +198,7 @@ describe('bulk recovery', () => {
     const tenant = await inFreshAccount(app);
     const receiver = await freshReceiver(400);
     const [kept, deleted] = await destinationsAt(tenant, receiver, 2);
-    await ingestContacts(tenant, 3, 1);
+    await ingestContacts(tenant, 3, 'u-recovery', 1);
     await allReach(tenant, 'failed', 6);
     expect((await tenant.request('DELETE', tenant.path(`/destinations/${deleted}`))).status).toBe(204);
     receiver.replyWith(200);
@@ -302,7 +272,7 @@ describe('forced resend', () => {
   it('sends a sent delivery again with force, same event_id and body, and refuses it without', async () => {
     const receiver = await freshReceiver(200);
     await createDestination(app, { url: `${receiver.url}/force`, event_map: { contact: 'Lead' } });
-    const [eventId] = await ingestContacts(app, 1, 1);
+    const [eventId] = await ingestContacts(app, 1, 'u-recovery', 1);
     await deliveryReaches(app, eventId!, ['sent']);
 
     const refused = await app.request('POST', app.path(`/deliveries/${eventId}/retry`));

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Receiver } from './support/receiver.js';
-import { createDestination, deliveryReaches, getDelivery, inFreshAccount, uniqueId } from './support/fixtures.js';
+import { createDestination, deliveryReaches, getDelivery, inFreshAccount, ingestContacts, uniqueId } from './support/fixtures.js';
 import { eventually, useTestApp, type TestApp } from './support/test-app.js';
 
 /**
@@ -18,21 +18,6 @@ afterAll(async () => {
   await Promise.all(receivers.map((receiver) => receiver.close()));
 });
 
-async function ingestContacts(app: TestApp, count: number, concurrency = 16): Promise<string[]> {
-  const eventIds: string[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        next += 1;
-        const response = await app.request('POST', app.path('/events'), { id: uniqueId('evt'), canonical: 'contact', uid: 'u-traffic' });
-        expect(response.status, JSON.stringify(response.body)).toBe(202);
-        eventIds.push(...response.body.deliveries.map((delivery: { event_id: string }) => delivery.event_id));
-      }
-    }),
-  );
-  return eventIds;
-}
 
 function destinationPath(app: TestApp, id: string, suffix = ''): string {
   return app.path(`/destinations/${id}${suffix}`);
@@ -60,7 +45,7 @@ describe('per-destination limits', () => {
     const shown = await tenant.request('GET', destinationPath(tenant, destination.id));
     expect(shown.body.rate_limit_per_second).toBe(5);
 
-    const eventIds = await ingestContacts(tenant, 300);
+    const eventIds = await ingestContacts(tenant, 300, 'u-traffic');
     await eventually(() => (new Set(receiver.requests.map((request) => request.headers['webhook-id'])).size >= 300 ? true : undefined), 120_000, '300 deliveries to arrive');
 
     const arrivals = receiver.requests.map((request) => request.receivedAtMs);
@@ -77,7 +62,7 @@ describe('per-destination limits', () => {
     const receiver = await freshReceiver({ status: 200, delayMs: 300 });
     await createDestination(tenant, { url: `${receiver.url}/capped`, event_map: { contact: 'Lead' }, max_in_flight: 2 });
 
-    const eventIds = await ingestContacts(tenant, 30);
+    const eventIds = await ingestContacts(tenant, 30, 'u-traffic');
     await Promise.all(eventIds.map((eventId) => deliveryReaches(tenant, eventId, ['sent'], 60_000)));
     expect(receiver.requests).toHaveLength(30);
     expect(receiver.maxInFlight).toBe(2);
@@ -132,7 +117,7 @@ describe('circuit breaker', () => {
     expect(withChannel.status, JSON.stringify(withChannel.body)).toBe(200);
     const receiver = await freshReceiver(503);
     const destination = await createDestination(tenant, { url: `${receiver.url}/failing`, event_map: { contact: 'Lead' } });
-    const eventIds = await ingestContacts(tenant, 10);
+    const eventIds = await ingestContacts(tenant, 10, 'u-traffic');
 
     const opened = await eventually(async () => {
       const shown = await tenant.request('GET', destinationPath(tenant, destination.id));
@@ -185,14 +170,14 @@ describe('pause, resume and disable', () => {
     const tenant = await inFreshAccount(app);
     const receiver = await freshReceiver(503, 200);
     const destination = await createDestination(tenant, { url: `${receiver.url}/paused`, event_map: { contact: 'Lead' }, retry_policy: { initial_interval_ms: 1_500 } });
-    const [retrying] = await ingestContacts(tenant, 1);
+    const [retrying] = await ingestContacts(tenant, 1, 'u-traffic');
     await deliveryReaches(tenant, retrying!, ['retrying']);
 
     const paused = await tenant.request('POST', destinationPath(tenant, destination.id, '/pause'));
     expect(paused.status).toBe(200);
     expect(paused.body).toMatchObject({ paused: true });
     expect(paused.body.paused_at).not.toBeNull();
-    const fresh = await ingestContacts(tenant, 5);
+    const fresh = await ingestContacts(tenant, 5, 'u-traffic');
 
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     expect(receiver.requests).toHaveLength(1);
@@ -234,7 +219,7 @@ describe('pause, resume and disable', () => {
     const tenant = await inFreshAccount(app);
     const receiver = await freshReceiver(503);
     const destination = await createDestination(tenant, { url: `${receiver.url}/disabled-later`, event_map: { contact: 'Lead' }, retry_policy: { initial_interval_ms: 1_000 } });
-    const [eventId] = await ingestContacts(tenant, 1);
+    const [eventId] = await ingestContacts(tenant, 1, 'u-traffic');
     await deliveryReaches(tenant, eventId!, ['retrying']);
     await tenant.request('PATCH', destinationPath(tenant, destination.id), { enabled: false });
 
@@ -259,7 +244,7 @@ describe('auto-disable', () => {
     const tenant = await inFreshAccount(app);
     const receiver = await freshReceiver(503);
     const destination = await createDestination(tenant, { url: `${receiver.url}/dying`, event_map: { contact: 'Lead' } });
-    const [eventId] = await ingestContacts(tenant, 1);
+    const [eventId] = await ingestContacts(tenant, 1, 'u-traffic');
 
     const disabled = await eventually(async () => {
       const shown = await tenant.request('GET', destinationPath(tenant, destination.id));
@@ -273,7 +258,7 @@ describe('auto-disable', () => {
     const enabled = await tenant.request('PATCH', destinationPath(tenant, destination.id), { enabled: true });
     expect(enabled.body).toMatchObject({ enabled: true, disabled_reason: null, disabled_at: null });
     expect(enabled.body.health).toMatchObject({ breaker: 'closed', failure_streak: 0, failing_since: null });
-    const [next] = await ingestContacts(tenant, 1);
+    const [next] = await ingestContacts(tenant, 1, 'u-traffic');
     await deliveryReaches(tenant, next!, ['sent']);
   }, 60_000);
 });

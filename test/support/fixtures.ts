@@ -37,6 +37,23 @@ export async function inFreshAccount(app: TestApp): Promise<TestApp> {
   });
 }
 
+/** `count` contact events of `uid` (C at a time), each fanning out to every destination of the app's account; their event_ids. */
+export async function ingestContacts(app: TestApp, count: number, uid: string, concurrency = 16): Promise<string[]> {
+  const eventIds: string[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        next += 1;
+        const response = await app.request('POST', app.path('/events'), { id: uniqueId('evt'), canonical: 'contact', uid });
+        expect(response.status, JSON.stringify(response.body)).toBe(202);
+        eventIds.push(...response.body.deliveries.map((delivery: { event_id: string }) => delivery.event_id));
+      }
+    }),
+  );
+  return eventIds;
+}
+
 /** Creates another account in the app (with the service key) and returns its id. */
 export async function createAccount(app: TestApp, fields: Record<string, unknown> = {}): Promise<string> {
   const accountId = uniqueId(app.accountId);
