@@ -122,10 +122,11 @@ describe('delivery workflow', () => {
 
   it('spends no retry window on a hold: a delivery held longer than max_age_ms is still attempted afterwards', async () => {
     let held = false;
-    const outcome = await run(input({ maxAgeMs: 1_500 }), async () => {
+    // Wide enough for a loaded machine to run the first (held) activity well within the window.
+    const outcome = await run(input({ maxAgeMs: 4_000 }), async () => {
       if (!held) {
         held = true;
-        return { held: { reason: 'breaker_open', waitMs: 2_500, attemptsMade: 0, exact: true } };
+        return { held: { reason: 'breaker_open', waitMs: 6_000, attemptsMade: 0, exact: true } };
       }
     });
     expect(outcome.result).toEqual({ status: 'sent' });
