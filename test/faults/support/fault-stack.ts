@@ -32,6 +32,13 @@ const SERVICE_ENV = {
   RETRY_MAX_AGE_MS: '600000',
   DELIVERY_TIMEOUT_MS: '5000',
   LOG_LEVEL: 'info',
+  // Scenarios 1-7 crash the delivery path with every delivery of a destination in flight or in
+  // backoff at once (hundreds held by the receiver, or refused with 503); a default cap of 20 in
+  // flight and a breaker opening after 10 failures would hold most of them before their first
+  // attempt, which is not what those scenarios are about. Scenario 8 tests the gate under crashes
+  // with its own limits (destination fields, and BREAKER_* through ServiceOptions.env).
+  DEFAULT_MAX_IN_FLIGHT: '10000',
+  BREAKER_FAILURE_THRESHOLD: '10000',
 };
 
 export interface ApiResponse {
