@@ -103,6 +103,9 @@ export function renderReport(results: BenchResults, baseline: BenchResults | und
   for (const p of product) {
     rows.push([`Product, fan-out ${p.fanout}: ${p.events} events ingested through the API`, rate(p.ingestPerSecond, 'events/s'), `ingest ${ms(p.ingestP50Ms)}`, ms(p.ingestP99Ms)]);
     rows.push([`Product, fan-out ${p.fanout}: ${p.deliveries} deliveries end to end`, rate(p.deliveriesPerSecond, 'deliveries/s'), `ingest → arrival ${ms(p.arrivalP50Ms)}`, ms(p.arrivalP99Ms)]);
+    if (p.dispatchP99Ms !== undefined) {
+      rows.push([`Product, fan-out ${p.fanout}: outbox commit → workflow start accepted`, '', `dispatch ${ms(p.dispatchP50Ms)}`, ms(p.dispatchP99Ms)]);
+    }
   }
   if (peer) {
     rows.push([`Peer — BullMQ: ${peer.jobs} jobs enqueued`, rate(peer.enqueuePerSecond, 'jobs/s'), '', '']);
@@ -183,6 +186,7 @@ export function renderReport(results: BenchResults, baseline: BenchResults | und
       add(`${tag}: ingest accepted/s`, old?.ingestPerSecond, p.ingestPerSecond);
       add(`${tag}: ingest p50 ms`, old?.ingestP50Ms, p.ingestP50Ms, 1);
       add(`${tag}: ingest p99 ms`, old?.ingestP99Ms, p.ingestP99Ms, 1);
+      add(`${tag}: outbox commit → workflow start p99 ms`, old?.dispatchP99Ms, p.dispatchP99Ms, 1);
       add(`${tag}: deliveries/s end to end`, old?.deliveriesPerSecond, p.deliveriesPerSecond);
       add(`${tag}: ingest → arrival p50 ms`, old?.arrivalP50Ms, p.arrivalP50Ms, 1);
       add(`${tag}: ingest → arrival p99 ms`, old?.arrivalP99Ms, p.arrivalP99Ms, 1);

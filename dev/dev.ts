@@ -43,7 +43,16 @@ if (given('DATABASE_URL') === undefined) {
   embeddedPostgres = await startEmbeddedPostgres({ dataDir: join(root, '.data', 'pglite'), log });
   databasePoolSize = embeddedPostgres.maxConnections;
 }
-const config = loadConfigOrExit({ process: 'api', env: { ...devEnv, DATABASE_URL: given('DATABASE_URL') ?? embeddedPostgres!.url } });
+const config = loadConfigOrExit({
+  process: 'api',
+  env: {
+    ...devEnv,
+    DATABASE_URL: given('DATABASE_URL') ?? embeddedPostgres!.url,
+    // The embedded server takes one connection, which the pool needs; API and worker share this
+    // process, so ingest wakes the outbox dispatcher directly.
+    ...(embeddedPostgres ? { OUTBOX_LISTEN: 'false' } : {}),
+  },
+});
 warnAboutAllowedCidrs(config, (message) => logger.warn(message));
 
 const applied = await runMigrations({ url: config.databaseUrl, poolSize: 1 });

@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Receiver } from './support/receiver.js';
-import { UndispatchedDeliverySweeper } from '../src/deliveries/undispatched-delivery-sweeper.js';
-import { createDestination, deliveryReaches, getDelivery, uniqueId, workflowStartsDuring } from './support/fixtures.js';
-import { useTestApp } from './support/test-app.js';
+import { DeliveryDispatcher } from '../src/deliveries/delivery-dispatcher.js';
+import { DeliveryRepository } from '../src/deliveries/delivery.repository.js';
+import { OutboxDispatcher, OUTBOX_BATCH } from '../src/deliveries/outbox-dispatcher.js';
+import { OutboxListener } from '../src/deliveries/outbox-listener.js';
+import { OutboxSignal } from '../src/deliveries/outbox-signal.js';
+import { createDestination, deliveryReaches, getDelivery, inFreshAccount, uniqueId, workflowStartsDuring } from './support/fixtures.js';
+import { eventually, useTestApp, type TestApp } from './support/test-app.js';
 
 describe('event ingest', () => {
   const app = useTestApp();
@@ -99,11 +103,13 @@ describe('event ingest', () => {
     expect(byDestination[destinationId]).toMatchObject({ event: 'Purchase', status: 'pending' });
     expect(byDestination[second.id]).toMatchObject({ event: 'Deposit', status: 'pending' });
     expect(byDestination[destinationId].event_id).not.toBe(byDestination[second.id].event_id);
-    // Both workflow starts were recorded, so the dispatch sweeper leaves them alone.
-    const undispatched = await app.dataSource.query(`SELECT event_id FROM deliveries WHERE event_id = ANY($1) AND dispatched_at IS NULL`, [
-      response.body.deliveries.map((d: { event_id: string }) => d.event_id),
-    ]);
-    expect(undispatched).toEqual([]);
+    // The outbox dispatcher starts both and records each start once.
+    await eventually(async () => {
+      const undispatched = await app.dataSource.query(`SELECT event_id FROM deliveries WHERE event_id = ANY($1) AND dispatched_at IS NULL`, [
+        response.body.deliveries.map((d: { event_id: string }) => d.event_id),
+      ]);
+      return undispatched.length === 0 ? true : undefined;
+    }, 20_000, 'both deliveries dispatched');
     await app.request('DELETE', app.path(`/destinations/${second.id}`));
   });
 
@@ -193,7 +199,24 @@ describe('clicks', () => {
   });
 });
 
-describe('dispatch sweeper', () => {
+/** A pending delivery written straight into the outbox, as a commit of another process leaves it (no wake here). */
+async function insertOutboxRow(app: TestApp, destinationId: string, eventId: string, fields: { claimedUntil?: string } = {}): Promise<void> {
+  const [event] = await app.dataSource.query(
+    `INSERT INTO events (account_id, idempotency_key, fingerprint, canonical, uid, occurred_at_ms, data) VALUES ($1, $2, 'f', 'contact', 'u-outbox', 1765432100000, '{}') RETURNING id`,
+    [app.accountId, uniqueId('evt')],
+  );
+  await app.dataSource.query(
+    `INSERT INTO deliveries (account_id, event_id, source_event_id, destination_id, canonical, target_event, body, status, workflow_id, dispatch_claimed_until)
+     VALUES ($1, $2, $3, $4, 'contact', 'Lead', $5, 'pending', $6, $7::timestamptz)`,
+    [app.accountId, eventId, event.id, destinationId, JSON.stringify({ event: 'Lead', event_id: eventId }), `delivery-${eventId}`, fields.claimedUntil ?? null],
+  );
+}
+
+function hexId(prefix: string, index: number): string {
+  return `${prefix}${index.toString(16).padStart(32 - prefix.length, '0')}`;
+}
+
+describe('outbox dispatcher', () => {
   const app = useTestApp();
   let receiver: Receiver;
   beforeAll(async () => {
@@ -203,28 +226,112 @@ describe('dispatch sweeper', () => {
     await receiver?.close();
   });
 
-  it('starts the workflow of a delivery stored but never dispatched, and leaves fresh ones to their request', async () => {
-    const destination = await createDestination(app, { url: `${receiver.url}/swept`, event_map: { contact: 'Lead' } });
-    const [event] = await app.dataSource.query(
-      `INSERT INTO events (account_id, idempotency_key, fingerprint, canonical, uid, occurred_at_ms, data) VALUES ($1, $2, 'f', 'contact', 'u-swept', 1765432100000, '{}') RETURNING id`,
-      [app.accountId, uniqueId('evt')],
-    );
-    const stale = 'a'.repeat(32);
-    const fresh = 'b'.repeat(32);
-    for (const [eventId, age] of [[stale, '1 minute'], [fresh, '0 seconds']]) {
-      await app.dataSource.query(
-        `INSERT INTO deliveries (account_id, event_id, source_event_id, destination_id, canonical, target_event, body, status, workflow_id, created_at)
-         VALUES ($1, $2, $3, $4, 'contact', 'Lead', $5, 'pending', $6, now() - $7::interval)`,
-        [app.accountId, eventId, event.id, destination.id, JSON.stringify({ event: 'Lead', event_id: eventId }), `delivery-${eventId}`, age],
-      );
-    }
+  it('starts a delivery another process committed without a wake here, and one whose claim expired, but not one claimed now', async () => {
+    const destination = await createDestination(app, { url: `${receiver.url}/polled`, event_map: { contact: 'Lead' } });
+    const committed = 'a'.repeat(32);
+    const expired = 'b'.repeat(32);
+    const claimed = 'c'.repeat(32);
+    await insertOutboxRow(app, destination.id, committed);
+    await insertOutboxRow(app, destination.id, expired, { claimedUntil: '2001-01-01T00:00:00Z' });
+    await insertOutboxRow(app, destination.id, claimed, { claimedUntil: '2999-01-01T00:00:00Z' });
 
-    const found = await app.nest.get(UndispatchedDeliverySweeper).sweep();
-
-    expect(found).toBe(1);
-    await deliveryReaches(app, stale, ['sent']);
-    expect(receiver.bodiesFor(stale)).toHaveLength(1);
-    expect((await getDelivery(app, fresh)).status).toBe('pending');
-    expect(receiver.bodiesFor(fresh)).toHaveLength(0);
+    await deliveryReaches(app, committed, ['sent']);
+    await deliveryReaches(app, expired, ['sent']);
+    expect(receiver.bodiesFor(committed)).toHaveLength(1);
+    expect(receiver.bodiesFor(expired)).toHaveLength(1);
+    // Another dispatcher's live claim: this one leaves the row to it.
+    expect((await getDelivery(app, claimed)).status).toBe('pending');
+    expect(receiver.bodiesFor(claimed)).toHaveLength(0);
+    await app.dataSource.query(`UPDATE deliveries SET dispatch_claimed_until = now() - interval '1 second' WHERE event_id = $1`, [claimed]);
+    await deliveryReaches(app, claimed, ['sent']);
+    expect(receiver.bodiesFor(claimed)).toHaveLength(1);
   });
+
+  it("holds a hanging destination's backlog in PostgreSQL within its dispatch window, and dispatches another destination's deliveries past it", async () => {
+    const tenant = await inFreshAccount(app);
+    const hanging = await Receiver.start();
+    try {
+      hanging.replyWith({ hang: true });
+      const slow = await createDestination(tenant, { url: `${hanging.url}/hang`, event_map: { contact: 'Lead' }, max_in_flight: 1, timeout_ms: 1000 });
+      const backlog: string[] = [];
+      for (let index = 0; index < 40; index++) {
+        const response = await tenant.request('POST', tenant.path('/events'), { id: uniqueId('evt'), canonical: 'contact', uid: 'u-hang' });
+        expect(response.status).toBe(202);
+        backlog.push(response.body.deliveries[0].event_id);
+      }
+      const healthy = await createDestination(tenant, { url: `${receiver.url}/healthy`, event_map: { registration: 'Reg' } });
+      const response = await tenant.request('POST', tenant.path('/events'), { id: uniqueId('evt'), canonical: 'registration', uid: 'u-healthy' });
+      await deliveryReaches(tenant, response.body.deliveries[0].event_id, ['sent']);
+      expect(response.body.deliveries[0].destination_id).toBe(healthy.id);
+
+      // Window: max(DISPATCH_WINDOW_FACTOR 2 × max_in_flight 1, DISPATCH_WINDOW_MIN 10) = 10 handed to Temporal before a first attempt.
+      const window = Math.max(2 * 1, app.config.outbox.windowMinimum);
+      let sawDispatched = 0;
+      for (let look = 0; look < 20; look++) {
+        const [row] = await tenant.dataSource.query(
+          `SELECT count(*)::int AS open FROM deliveries WHERE destination_id = $1 AND status = 'pending' AND attempt_count = 0 AND dispatched_at IS NOT NULL`,
+          [slow.id],
+        );
+        expect(row.open).toBeLessThanOrEqual(window);
+        sawDispatched = Math.max(sawDispatched, row.open);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(sawDispatched).toBeGreaterThan(0);
+      // As first attempts time out (1 s each, one at a time), room opens and the backlog moves on.
+      await eventually(async () => {
+        const [row] = await tenant.dataSource.query(`SELECT count(*)::int AS n FROM deliveries WHERE destination_id = $1 AND dispatched_at IS NOT NULL`, [slow.id]);
+        return row.n > window ? true : undefined;
+      }, 60_000, 'more of the backlog dispatched once first attempts end');
+      expect(backlog).toHaveLength(40);
+    } finally {
+      await hanging.close();
+    }
+  }, 120_000);
+});
+
+describe('outbox claims', () => {
+  // No worker: nothing but the dispatchers made here claims, so what each pass claims can be counted.
+  const app = useTestApp({ worker: false });
+
+  it('splits the outbox between concurrent dispatchers without claiming a row twice, and records every start', async () => {
+    const destination = await createDestination(app, { url: 'http://127.0.0.1:9/unused', event_map: { contact: 'Lead' }, max_in_flight: 10_000 });
+    const total = 3 * OUTBOX_BATCH + 17;
+    for (let index = 0; index < total; index++) await insertOutboxRow(app, destination.id, hexId('e', index));
+    const dispatchers = Array.from(
+      { length: 4 },
+      () =>
+        new OutboxDispatcher(
+          app.config,
+          app.nest.get(DeliveryRepository),
+          app.nest.get(DeliveryDispatcher),
+          new OutboxSignal(),
+          // Never started: these dispatchers are driven pass by pass, woken by nothing.
+          {} as OutboxListener,
+        ),
+    );
+
+    const passes = await Promise.all(
+      dispatchers.map(async (dispatcher) => {
+        let claimed = 0;
+        for (;;) {
+          const pass = await dispatcher.dispatchOnce();
+          expect(pass.failed).toBe(0);
+          if (pass.claimed === 0) return claimed;
+          claimed += pass.claimed;
+        }
+      }),
+    );
+
+    expect(passes.reduce((sum, claimed) => sum + claimed, 0)).toBe(total);
+    const [row] = await app.dataSource.query(
+      `SELECT count(*) FILTER (WHERE dispatched_at IS NOT NULL)::int AS dispatched, count(*) FILTER (WHERE dispatch_claimed_until IS NOT NULL)::int AS claimed FROM deliveries WHERE destination_id = $1`,
+      [destination.id],
+    );
+    expect(row).toEqual({ dispatched: total, claimed: 0 });
+    // Visibility catches up with the starts shortly after.
+    await eventually(async () => {
+      const runs = await app.temporal.workflow.count(`TaskQueue = "${app.config.temporal.taskQueue}"`);
+      return runs.count === total ? true : undefined;
+    }, 30_000, `${total} workflows on the app's task queue`);
+  }, 120_000);
 });

@@ -1,6 +1,11 @@
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { DeliveryDispatcher } from '../src/deliveries/delivery-dispatcher.js';
+import { DeliveryRepository } from '../src/deliveries/delivery.repository.js';
+import { OutboxDispatcher } from '../src/deliveries/outbox-dispatcher.js';
+import { OutboxListener } from '../src/deliveries/outbox-listener.js';
+import { OutboxSignal } from '../src/deliveries/outbox-signal.js';
 import { uniqueId } from './support/fixtures.js';
 import { useTestApp, type ApiResponse, type TestApp } from './support/test-app.js';
 import { captureLogs } from './support/captured-logs.js';
@@ -36,8 +41,8 @@ async function insertDelivery(app: TestApp, destinationId: string, status: 'retr
   return eventId;
 }
 
-// Each request waits out the SDK's own retries (up to ~20 s) before failing, so the three run at once.
-describe.concurrent('every route answers 503 with Retry-After while Temporal is unreachable', () => {
+// Each request waits out the SDK's own retries (up to ~20 s) before failing, so they run at once.
+describe.concurrent('while Temporal is unreachable, routes that need it answer 503 with Retry-After, and ingest still accepts', () => {
   const app = useTestApp({ temporal: 'unreachable' });
   let destinationId: string;
 
@@ -68,12 +73,15 @@ describe.concurrent('every route answers 503 with Retry-After while Temporal is 
     expect((await app.request('GET', app.path(`/deliveries/${eventId}`))).body.status).toBe('failed');
   });
 
-  it('answers an ingest 503 that says the event is stored, and keeps its delivery for a later dispatch', async () => {
+  it('answers an ingest 202 at once, with the delivery waiting in the outbox for Temporal to return', async () => {
     const id = uniqueId('evt');
+    const startedAt = Date.now();
     const response = await app.request('POST', app.path('/events'), { id, canonical: 'contact', uid: 'u-outage' });
 
-    expectTemporalUnavailable(response);
-    expect(response.body.message).toContain('stored');
+    expect(response.status, JSON.stringify(response.body)).toBe(202);
+    // Nothing waits for the SDK's retries against the unreachable server.
+    expect(Date.now() - startedAt).toBeLessThan(5_000);
+    expect(response.body.deliveries).toEqual([expect.objectContaining({ status: 'pending' })]);
     const stored = await app.dataSource.query(
       `SELECT d.status, d.dispatched_at FROM deliveries d JOIN events e ON e.id = d.source_event_id WHERE e.idempotency_key = $1`,
       [id],
@@ -93,18 +101,25 @@ describe('a workflow start Temporal refuses as invalid', () => {
     await app.temporal.connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
   });
 
-  it('answers 500 without Retry-After, and logs the refusal as an error with its gRPC status', async () => {
+  it('keeps the refused delivery in the outbox, and logs the refusal as an error with its gRPC status', async () => {
     const signingSecret = `whsec_${randomBytes(24).toString('base64')}`;
     await insertDestination(app, signingSecret);
     const logged = logLines.length;
 
     const response = await app.request('POST', app.path('/events'), { id: uniqueId('evt'), canonical: 'contact', uid: 'u-refused' });
+    expect(response.status, JSON.stringify(response.body)).toBe(202);
+    const eventId: string = response.body.deliveries[0].event_id;
+    // A dispatcher of this app's own (it runs no worker), driven by hand.
+    const dispatcher = new OutboxDispatcher(app.config, app.nest.get(DeliveryRepository), app.nest.get(DeliveryDispatcher), new OutboxSignal(), {} as OutboxListener);
+    const pass = await dispatcher.dispatchOnce();
 
-    expect(response.status, JSON.stringify(response.body)).toBe(500);
-    expect(response.body).toEqual({ statusCode: 500, message: 'internal error' });
-    expect(response.headers.get('retry-after')).toBeNull();
+    expect(pass).toEqual({ claimed: 1, started: 0, failed: 1 });
+    // Given back at once, not left to its lease: the next pass tries it again.
+    expect(await app.dataSource.query(`SELECT dispatched_at, dispatch_claimed_until FROM deliveries WHERE event_id = $1`, [eventId])).toEqual([
+      { dispatched_at: null, dispatch_claimed_until: null },
+    ]);
     const lines = logLines.slice(logged);
-    const bug = lines.map((line) => JSON.parse(line) as { level: number; context?: string; msg: string }).find((line) => line.context === 'HttpExceptionFilter');
+    const bug = lines.map((line) => JSON.parse(line) as { level: number; context?: string; msg: string }).find((line) => line.context === 'OutboxDispatcher');
     expect(bug, 'the refusal reaches the log').toBeDefined();
     expect(bug!.level, 'logged at error level').toBe(50);
     expect(bug!.msg).toContain('3 INVALID_ARGUMENT');

@@ -46,6 +46,21 @@ export interface AppConfig {
   portal: PortalConfig;
   /** RETENTION_DAYS: deliveries, attempts and events older than this are purged, unless the account sets its own. */
   retentionDays: number;
+  outbox: OutboxConfig;
+}
+
+/** The ingest outbox and its dispatchers (README "How ingest reaches Temporal"). */
+export interface OutboxConfig {
+  /**
+   * OUTBOX_LISTEN=false: dispatchers do not hold a LISTEN connection and are woken only by ingests
+   * of their own process and their poll. `npm run dev` turns it off on its single-connection
+   * embedded PostgreSQL, where API and worker share the process anyway.
+   */
+  listen: boolean;
+  /** DISPATCH_WINDOW_FACTOR: a destination's dispatch window is this × its max_in_flight (or rate per second). */
+  windowFactor: number;
+  /** DISPATCH_WINDOW_MIN: the smallest dispatch window of any destination. */
+  windowMinimum: number;
 }
 
 /** The customer portal (README "Customer portal"). */
@@ -202,6 +217,16 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     problems.push(`PORTAL_SECURE_COOKIE must be true or false, got "${secureCookie}"`);
   }
 
+  const outboxListen = text('OUTBOX_LISTEN');
+  if (outboxListen !== undefined && outboxListen !== 'true' && outboxListen !== 'false') {
+    problems.push(`OUTBOX_LISTEN must be true or false, got "${outboxListen}"`);
+  }
+  const outbox: OutboxConfig = {
+    listen: outboxListen !== 'false',
+    windowFactor: integer('DISPATCH_WINDOW_FACTOR', 2, 1, 1_000),
+    windowMinimum: integer('DISPATCH_WINDOW_MIN', 10, 1, 100_000),
+  };
+
   if (options.process === 'api' && apiKeys.length === 0) problems.push('API_KEYS is required (`npm run dev` generates one)');
   if (databaseUrl === undefined) problems.push('DATABASE_URL is required (`npm run dev` embeds a PostgreSQL)');
   if (address === undefined) problems.push('TEMPORAL_ADDRESS is required (`npm run dev` starts a Temporal dev server)');
@@ -231,6 +256,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
     trustProxy,
     portal,
     retentionDays,
+    outbox,
   };
 }
 

@@ -2,8 +2,6 @@ import type { Client } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '../config/app-config.js';
 import { DeliveryDispatcher, MAX_CONCURRENT_WORKFLOW_STARTS, type DeliveryDispatch } from './delivery-dispatcher.js';
-import { DeliveryError, DeliveryErrorCode } from './delivery.errors.js';
-import type { DeliveryRepository } from './delivery.repository.js';
 
 /**
  * A slow Temporal frontend: every start takes a while, and the client counts how many are pending
@@ -24,24 +22,13 @@ function slowTemporal({ startMs = 5, failWorkflowIds = new Set<string>() } = {})
         stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
         await new Promise((resolve) => setTimeout(resolve, startMs));
         stats.inFlight -= 1;
-        // Shaped as grpc-js shapes a status error: only a real outage is reported as DispatchUnavailable.
+        // Shaped as grpc-js shapes a status error: as the dispatcher sees an outage.
         if (failWorkflowIds.has(options.workflowId)) throw Object.assign(new Error('14 UNAVAILABLE: frontend overloaded'), { code: 14, details: 'frontend overloaded', metadata: {} });
         stats.started.push(options.workflowId);
       },
     },
   };
   return { client: client as unknown as Client, stats };
-}
-
-/** Records the `dispatched_at` marks instead of writing them. */
-function recordingRepository() {
-  const marked: string[] = [];
-  const repository = {
-    markDispatched: async (eventIds: string[]) => {
-      marked.push(...eventIds);
-    },
-  };
-  return { repository: repository as unknown as DeliveryRepository, marked };
 }
 
 const config = { temporal: { taskQueue: 'deliveries-test' } } as AppConfig;
@@ -63,41 +50,37 @@ function dispatches(count: number): DeliveryDispatch[] {
   });
 }
 
-describe('DeliveryDispatcher.dispatch', () => {
-  it(`keeps at most ${MAX_CONCURRENT_WORKFLOW_STARTS} workflow starts in flight, and starts and marks every delivery`, async () => {
+describe('DeliveryDispatcher.startAll', () => {
+  it(`keeps at most ${MAX_CONCURRENT_WORKFLOW_STARTS} workflow starts in flight, and starts every delivery`, async () => {
     const { client, stats } = slowTemporal();
-    const { repository, marked } = recordingRepository();
     const batch = dispatches(3 * MAX_CONCURRENT_WORKFLOW_STARTS + 5);
 
-    await new DeliveryDispatcher(client, repository, config).dispatch(batch);
+    const outcome = await new DeliveryDispatcher(client, config).startAll(batch);
 
     expect(stats.maxInFlight).toBe(MAX_CONCURRENT_WORKFLOW_STARTS);
     expect(stats.started.sort()).toEqual(batch.map((d) => d.workflowId).sort());
-    expect(marked.sort()).toEqual(batch.map((d) => d.eventId).sort());
+    expect(outcome.started.sort()).toEqual(batch.map((d) => d.eventId).sort());
+    expect(outcome.failed).toEqual([]);
   });
 
-  it('starts the rest after a start fails, marks only those started, then reports the event as not dispatched', async () => {
+  it('starts the rest after a start fails, and reports which failed with the error', async () => {
     const batch = dispatches(2 * MAX_CONCURRENT_WORKFLOW_STARTS);
     const failing = batch[3]!;
     const { client, stats } = slowTemporal({ failWorkflowIds: new Set([failing.workflowId]) });
-    const { repository, marked } = recordingRepository();
 
-    const error = await new DeliveryDispatcher(client, repository, config).dispatch(batch).then(
-      () => expect.fail('expected the dispatch to fail'),
-      (thrown: unknown) => thrown,
-    );
+    const outcome = await new DeliveryDispatcher(client, config).startAll(batch);
 
-    expect(error).toBeInstanceOf(DeliveryError);
-    expect((error as DeliveryError).code).toBe(DeliveryErrorCode.DispatchUnavailable);
     expect(stats.started).toHaveLength(batch.length - 1);
-    expect(marked.sort()).toEqual(batch.filter((d) => d !== failing).map((d) => d.eventId).sort());
+    expect(outcome.started.sort()).toEqual(batch.filter((d) => d !== failing).map((d) => d.eventId).sort());
+    expect(outcome.failed).toHaveLength(1);
+    expect(outcome.failed[0]!.eventId).toBe(failing.eventId);
+    expect(String(outcome.failed[0]!.error)).toContain('UNAVAILABLE');
   });
 
-  it('holds every start of one dispatch to the same deadline, so a queued start does not extend the wait', async () => {
+  it('holds every start of one batch to the same deadline, so a queued start does not extend the wait', async () => {
     const { client, stats } = slowTemporal({ startMs: 20 });
-    const { repository } = recordingRepository();
 
-    await new DeliveryDispatcher(client, repository, config).dispatch(dispatches(2 * MAX_CONCURRENT_WORKFLOW_STARTS + 1));
+    await new DeliveryDispatcher(client, config).startAll(dispatches(2 * MAX_CONCURRENT_WORKFLOW_STARTS + 1));
 
     expect(stats.deadlines).toHaveLength(2 * MAX_CONCURRENT_WORKFLOW_STARTS + 1);
     expect(new Set(stats.deadlines).size).toBe(1);

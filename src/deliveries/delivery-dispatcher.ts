@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { DeliveryWorkflowInput } from '../../contract/delivery-activities.js';
 import type { DeliveryPlan } from '../../contract/delivery-plan.js';
@@ -8,19 +8,16 @@ import type { DeliveryDefaults } from '../config/app-config.js';
 import type { DispatchDestination } from '../destinations/destination.repository.js';
 import { effectiveRetryPolicy } from '../destinations/retry-policy.js';
 import { ACCOUNT_ID, CANONICAL_EVENT, DELIVERY_STATUS, DESTINATION_ID, TARGET_EVENT } from '../../contract/search-attributes.js';
-import { describeTemporalError, isTemporalUnavailableError } from '../temporal/temporal-errors.js';
-import { DeliveryError, DeliveryErrorCode } from './delivery.errors.js';
-import { DeliveryRepository, type DeliveryToDispatch } from './delivery.repository.js';
+import type { DeliveryToDispatch } from './delivery.repository.js';
 
 /** A request waits at most this long for Temporal (a start, a cancel) before answering 503. */
 export const TEMPORAL_CALL_DEADLINE_MS = 10_000;
 
 /**
- * Workflow starts one dispatch keeps in flight at once. An event fans out to up to its account's
- * destination limit (MAX_DESTINATIONS unless the account overrides it); starting them all together would open that many gRPC calls per
- * ingest request and let a burst of ingests swamp the Temporal frontend.
+ * Workflow starts one dispatcher keeps in flight at once: enough to keep a Temporal frontend busy
+ * from one process, few enough that a claimed batch cannot swamp it with gRPC calls.
  */
-export const MAX_CONCURRENT_WORKFLOW_STARTS = 16;
+export const MAX_CONCURRENT_WORKFLOW_STARTS = 32;
 
 /** Everything needed to start the workflow of one delivery, the plan its run follows included. */
 export interface DeliveryDispatch extends DeliveryPlan {
@@ -54,78 +51,39 @@ export function toDeliveryDispatch(delivery: Omit<DeliveryToDispatch, 'destinati
   };
 }
 
+/** What a batch of first starts came to: the deliveries Temporal accepted, and those it did not, with why. */
+export interface StartOutcome {
+  started: string[];
+  failed: Array<{ eventId: string; error: unknown }>;
+}
+
 /**
- * Starts delivery workflows for rows already committed to the database, then marks them
- * dispatched. Starting is idempotent (one workflow id per event_id), so a dispatch repeated
- * after a crash or a retried ingest never sends twice.
+ * Starts delivery workflows for rows already committed to the database: the outbox dispatcher's
+ * claimed batches, and operator retries. Starting is idempotent (one workflow id per event_id), so
+ * a start repeated after a crash or by a second dispatcher never sends twice.
  */
 @Injectable()
 export class DeliveryDispatcher {
-  private readonly logger = new Logger(DeliveryDispatcher.name);
-  /** Dispatched deliveries waiting for the next `dispatched_at` UPDATE, and whether one is in flight. */
-  private readonly pendingMarks: Array<{ eventIds: string[]; resolve: () => void; reject: (error: unknown) => void }> = [];
-  private marking = false;
-
   constructor(
     @Inject(Client) private readonly temporal: Client,
-    private readonly deliveries: DeliveryRepository,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
-   * Starts every dispatch (MAX_CONCURRENT_WORKFLOW_STARTS at a time, all within one deadline), marks
-   * those started, and throws DispatchUnavailable when Temporal was unavailable for some; any other
-   * start failure is rethrown as it is.
+   * Starts every dispatch, MAX_CONCURRENT_WORKFLOW_STARTS at a time and all within one deadline,
+   * and reports which Temporal accepted; a failed start never stops the others. Marking the started
+   * rows is the caller's (one statement for the batch).
    */
-  async dispatch(dispatches: DeliveryDispatch[]): Promise<void> {
-    if (dispatches.length === 0) return;
+  async startAll(dispatches: DeliveryDispatch[]): Promise<StartOutcome> {
     const deadline = Date.now() + TEMPORAL_CALL_DEADLINE_MS;
     const results = await settleWithConcurrency(dispatches, MAX_CONCURRENT_WORKFLOW_STARTS, (dispatch) => this.start(dispatch, 'first', deadline));
-    const started = dispatches.filter((_, index) => results[index]!.status === 'fulfilled').map((d) => d.eventId);
-    if (started.length > 0) await this.markDispatched(started);
-    const failed = results.filter((result): result is PromiseRejectedResult => result.status === 'rejected');
-    if (failed.length > 0) {
-      const first = failed[0]!.reason;
-      this.logger.warn(`${failed.length} of ${dispatches.length} delivery workflows could not be started: ${describeTemporalError(first) ?? String(first)}`);
-      // Only an outage is worth the producer's retry. Any other failure (Temporal refusing the start
-      // as invalid, or our own error) would happen again, so it goes to the edge as the bug it is.
-      const bug = failed.find((result) => !isTemporalUnavailableError(result.reason));
-      if (bug) throw bug.reason;
-      throw new DeliveryError(
-        DeliveryErrorCode.DispatchUnavailable,
-        'Temporal is unavailable: the event is stored but not yet dispatched; send it again with the same id',
-      );
-    }
-  }
-
-  /**
-   * Records that these deliveries' workflows were started. Requests that finish their starts while
-   * an UPDATE is in flight share the next one (group commit): under load one statement marks the
-   * deliveries of many ingests, and never more than one statement per dispatch. A mark lost to a
-   * crash is harmless: the sweeper starts the delivery again, which Temporal treats as a no-op.
-   */
-  private markDispatched(eventIds: string[]): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.pendingMarks.push({ eventIds, resolve, reject });
-      if (!this.marking) void this.flushMarks();
+    const outcome: StartOutcome = { started: [], failed: [] };
+    results.forEach((result, index) => {
+      const eventId = dispatches[index]!.eventId;
+      if (result.status === 'fulfilled') outcome.started.push(eventId);
+      else outcome.failed.push({ eventId, error: result.reason });
     });
-  }
-
-  private async flushMarks(): Promise<void> {
-    this.marking = true;
-    try {
-      while (this.pendingMarks.length > 0) {
-        const batch = this.pendingMarks.splice(0);
-        try {
-          await this.deliveries.markDispatched(batch.flatMap((mark) => mark.eventIds));
-          for (const mark of batch) mark.resolve();
-        } catch (error) {
-          for (const mark of batch) mark.reject(error);
-        }
-      }
-    } finally {
-      this.marking = false;
-    }
+    return outcome;
   }
 
   /**

@@ -16,6 +16,7 @@ import { DeliveryAttempt } from './delivery-attempt.entity.js';
 import type { DeliveryCursor } from './delivery-cursor.js';
 import { allowedPredecessors, OPEN_DELIVERY_STATUSES, type DeliveryStatus } from './delivery-status.js';
 import { Delivery, type FilterDecision } from './delivery.entity.js';
+import { OUTBOX_CHANNEL } from './outbox-signal.js';
 
 /** A delivery as starting its workflow needs it: which event, where to, and the destination's plan. */
 export interface DeliveryToDispatch {
@@ -24,6 +25,18 @@ export interface DeliveryToDispatch {
   canonical: CanonicalEvent;
   targetEvent: string;
   destination: DispatchDestination;
+}
+
+/**
+ * How many of one destination's deliveries may be handed to Temporal before their first attempt:
+ * `perInFlightSlot` × its max_in_flight, or × its rate limit per second when that is more, and never
+ * fewer than `minimum`. Defaults are the configured ones, for destinations and accounts without.
+ */
+export interface DispatchWindowRule {
+  perInFlightSlot: number;
+  defaultMaxInFlight: number;
+  defaultRatePerSecond: number | null;
+  minimum: number;
 }
 
 /** A delivery of an ingested event, as a repeated ingest answers and re-dispatches it. */
@@ -112,8 +125,8 @@ export type DeliveryState = Pick<Delivery, 'eventId' | 'status' | 'canonical' | 
  * The API's statements take the account first, filter by it themselves and run through
  * TenantDatabase, whose row-level security hides every other account's rows should a filter be
  * missing: another account's delivery is not found, exactly like one that does not exist. The
- * worker's statements (loadTarget, recordAttempt, finish) and the sweeper's (findUndispatched,
- * markDispatched) are system work keyed by event_id across accounts and run as the table owner, as
+ * worker's statements (loadTarget, recordAttempt, finish) and the outbox dispatcher's
+ * (claimOutbox, markDispatched, releaseClaims) are system work keyed by event_id across accounts and run as the table owner, as
  * does the retention purge (purgeExpiredDeliveries, purgeExpiredEvents).
  */
 @Injectable()
@@ -145,7 +158,8 @@ export class DeliveryRepository implements AttemptStore {
            FROM event, unnest($8::text[], $9::uuid[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::jsonb[])
              AS t(event_id, destination_id, target_event, body, workflow_id, status, reason, filter_decision)
        )
-       SELECT id FROM event`,
+       -- Delivered to the dispatchers' LISTEN connections at commit, and only if it commits.
+       SELECT event.id FROM event LEFT JOIN LATERAL (SELECT pg_notify('${OUTBOX_CHANNEL}', '')) notified ON true`,
       [
         accountId,
         event.idempotencyKey,
@@ -180,8 +194,11 @@ export class DeliveryRepository implements AttemptStore {
            VALUES ($1, $2, 'test', $3, $4, $5, $6)
            RETURNING id
          )
-         INSERT INTO deliveries (account_id, event_id, source_event_id, destination_id, canonical, target_event, body, status, workflow_id, test)
-         SELECT $1, $7, event.id, $8, $3, $9, $10, 'pending', $11, true FROM event`,
+         , delivery AS (
+           INSERT INTO deliveries (account_id, event_id, source_event_id, destination_id, canonical, target_event, body, status, workflow_id, test)
+           SELECT $1, $7, event.id, $8, $3, $9, $10, 'pending', $11, true FROM event
+         )
+         SELECT pg_notify('${OUTBOX_CHANNEL}', '')`,
         [
           accountId,
           delivery.idempotencyKey,
@@ -223,32 +240,82 @@ export class DeliveryRepository implements AttemptStore {
   }
 
   /**
-   * Deliveries stored longer than `olderThanSeconds` ago whose workflow was never started, oldest
-   * first. Cross-tenant on purpose: the sweeper is system work that dispatches every account's
-   * forgotten deliveries, so it runs as the table owner; each row carries its account into the dispatch.
+   * Claims up to `limit` deliveries waiting in the outbox (stored `pending`, workflow not started),
+   * leasing each for `leaseSeconds`, and returns what their starts need. Cross-tenant on purpose:
+   * the dispatcher is system work that starts every account's deliveries, so it runs as the table
+   * owner; each row carries its account into the dispatch.
+   *
+   * One statement, safe to run from any number of dispatchers at once (`FOR UPDATE SKIP LOCKED`
+   * splits the rows between them; the lease keeps a claimed row from a second dispatcher until its
+   * start is confirmed or the lease runs out). Fair between destinations: it takes each waiting
+   * destination's oldest rows and interleaves them, first of every destination before second of
+   * any, so one destination's backlog never delays another's new deliveries. And bounded per
+   * destination by its dispatch window: `room` is the window less the deliveries already handed to
+   * Temporal that have not made their first attempt (in flight, or held by the traffic gate).
+   * Deliveries beyond it wait here, in PostgreSQL, costing Temporal nothing, until the destination
+   * takes them.
    */
-  async findUndispatched(olderThanSeconds: number, limit: number): Promise<DeliveryToDispatch[]> {
-    const rows: DeliveryToDispatchRow[] = await this.dataSource.query(
-      `SELECT d.event_id, d.account_id, d.canonical, d.target_event, ${DISPATCH_DESTINATION_COLUMNS}
-         FROM deliveries d JOIN destinations t ON t.id = d.destination_id
-        WHERE d.dispatched_at IS NULL AND d.status = 'pending' AND d.created_at < now() - make_interval(secs => $1)
-        ORDER BY d.created_at
-        LIMIT $2`,
-      [olderThanSeconds, limit],
+  async claimOutbox(limit: number, leaseSeconds: number, window: DispatchWindowRule): Promise<DeliveryToDispatch[]> {
+    // TypeORM answers an UPDATE … RETURNING with [rows, affected count].
+    const [rows]: [DeliveryToDispatchRow[], number] = await this.dataSource.query(
+      `WITH RECURSIVE waiting(destination_id) AS (
+         (SELECT destination_id FROM deliveries WHERE dispatched_at IS NULL AND status = 'pending' ORDER BY destination_id LIMIT 1)
+         UNION ALL
+         SELECT (SELECT d.destination_id FROM deliveries d
+                  WHERE d.dispatched_at IS NULL AND d.status = 'pending' AND d.destination_id > w.destination_id
+                  ORDER BY d.destination_id LIMIT 1)
+           FROM waiting w WHERE w.destination_id IS NOT NULL
+       ), windows AS (
+         SELECT t.id,
+                GREATEST(
+                  $3::int * COALESCE(t.max_in_flight, a.default_max_in_flight, $4::int),
+                  CEIL($3::int * COALESCE(t.rate_limit_per_second, a.default_rate_limit_per_second, $5::float8))::int,
+                  $6::int
+                ) - (SELECT count(*) FROM deliveries o
+                      WHERE o.destination_id = t.id AND o.status = 'pending' AND o.attempt_count = 0
+                        AND (o.dispatched_at IS NOT NULL OR o.dispatch_claimed_until IS NOT NULL))::int AS room
+           FROM waiting w JOIN destinations t ON t.id = w.destination_id JOIN accounts a ON a.id = t.account_id
+       ), picked AS (
+         SELECT p.event_id, p.created_at, row_number() OVER (PARTITION BY p.destination_id ORDER BY p.created_at, p.event_id) AS rank
+           FROM windows w CROSS JOIN LATERAL (
+             SELECT d.event_id, d.destination_id, d.created_at FROM deliveries d
+              WHERE d.destination_id = w.id AND d.dispatched_at IS NULL AND d.status = 'pending'
+                AND (d.dispatch_claimed_until IS NULL OR d.dispatch_claimed_until < now())
+              ORDER BY d.created_at
+              LIMIT LEAST(GREATEST(w.room, 0), $1)
+              FOR UPDATE OF d SKIP LOCKED
+           ) p
+       ), chosen AS (
+         SELECT event_id FROM picked ORDER BY rank, created_at LIMIT $1
+       )
+       UPDATE deliveries d SET dispatch_claimed_until = now() + make_interval(secs => $2)
+         FROM chosen c, destinations t
+        WHERE d.event_id = c.event_id AND t.id = d.destination_id
+       RETURNING d.event_id, d.account_id, d.canonical, d.target_event, d.created_at, ${DISPATCH_DESTINATION_COLUMNS}`,
+      [limit, leaseSeconds, window.perInFlightSlot, window.defaultMaxInFlight, window.defaultRatePerSecond, window.minimum],
     );
+    // RETURNING has no order of its own: oldest first, as they were chosen.
+    rows.sort((a, b) => a.created_at!.getTime() - b.created_at!.getTime());
     return rows.map(toDeliveryToDispatch);
   }
 
   /**
-   * Records that these deliveries' workflows were started (first mark wins). Cross-tenant on
-   * purpose: one group-commit UPDATE marks what the concurrent ingests of every account started
-   * (DeliveryDispatcher), and the sweeper's starts too; event_ids come only from rows already stored.
+   * Records that these deliveries' workflows were started, ending their claim (first mark wins).
+   * Cross-tenant on purpose: the dispatcher marks what it started for every account in one
+   * statement; event_ids come only from rows already stored.
    */
   async markDispatched(eventIds: string[]): Promise<void> {
-    await this.dataSource.query(`UPDATE deliveries SET dispatched_at = now() WHERE event_id = ANY($1) AND dispatched_at IS NULL`, [eventIds]);
+    await this.dataSource.query(
+      `UPDATE deliveries SET dispatched_at = COALESCE(dispatched_at, now()), dispatch_claimed_until = NULL WHERE event_id = ANY($1)`,
+      [eventIds],
+    );
   }
 
-  /** The account's delivery as a cancel or retry decides on it; undefined when the account has none with this id. */
+  /** Gives back claims whose start failed (Temporal down): the next claim takes them at once. */
+  async releaseClaims(eventIds: string[]): Promise<void> {
+    await this.dataSource.query(`UPDATE deliveries SET dispatch_claimed_until = NULL WHERE event_id = ANY($1) AND dispatched_at IS NULL`, [eventIds]);
+  }
+
   async findState(accountId: string, eventId: string): Promise<DeliveryState | undefined> {
     const [row]: Array<{ event_id: string; status: DeliveryStatus; canonical: CanonicalEvent; target_event: string; workflow_id: string }> =
       await this.tenant.run(accountId, (manager) =>
@@ -266,7 +333,9 @@ export class DeliveryRepository implements AttemptStore {
     // TypeORM answers an UPDATE … RETURNING with [rows, affected count].
     const [rows]: [Array<{ previous: DeliveryStatus }>, number] = await this.tenant.run(accountId, (manager) =>
       manager.query(
-        `UPDATE deliveries d SET status = 'pending', completed_at = NULL, updated_at = now()
+        // dispatched_at: the retry's caller starts the run itself, so the outbox never takes the
+        // row too (a skipped delivery was never dispatched).
+        `UPDATE deliveries d SET status = 'pending', completed_at = NULL, updated_at = now(), dispatched_at = COALESCE(d.dispatched_at, now())
            FROM deliveries prior
           WHERE d.account_id = $1 AND d.event_id = $2 AND prior.event_id = d.event_id AND d.status = ANY($3)
          RETURNING prior.status AS previous`,
@@ -566,6 +635,8 @@ interface DeliveryToDispatchRow extends DispatchDestinationRow {
   account_id: string;
   canonical: CanonicalEvent;
   target_event: string;
+  /** Only where the rows need ordering after the statement (the outbox claim). */
+  created_at?: Date;
 }
 
 function toDeliveryToDispatch(row: DeliveryToDispatchRow): DeliveryToDispatch {

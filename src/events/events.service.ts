@@ -4,9 +4,10 @@ import type { EntityManager } from 'typeorm';
 import type { TenantAccountContext } from '../common/tenant-account.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { TenantDatabase } from '../database/tenant-database.js';
-import { DeliveryDispatcher, deliveryWorkflowId, toDeliveryDispatch, type DeliveryDispatch } from '../deliveries/delivery-dispatcher.js';
+import { deliveryWorkflowId } from '../deliveries/delivery-dispatcher.js';
 import type { DeliveryStatus } from '../deliveries/delivery-status.js';
 import { DeliveryRepository, type NewEvent } from '../deliveries/delivery.repository.js';
+import { OutboxSignal } from '../deliveries/outbox-signal.js';
 import { destinationLimitOf } from '../destinations/destination-limit.js';
 import { DestinationRepository } from '../destinations/destination.repository.js';
 import type { IngestEventDto, IngestEventResponseDto } from './dto/event.dto.js';
@@ -15,11 +16,12 @@ import { deliveryEventId } from './event-id.js';
 import { applyRoutingFilter } from './routing-filter.js';
 import { emptyClickContext, serializeWebhookBody } from './webhook-body.js';
 
-/** A delivery as ingest sees it: its summary for the response, and how to start it. */
+/** A delivery as ingest answers it. */
 interface PlannedDelivery {
+  eventId: string;
+  destinationId: string;
+  targetEvent: string;
   status: DeliveryStatus;
-  dispatched: boolean;
-  dispatch: DeliveryDispatch;
 }
 
 @Injectable()
@@ -31,13 +33,13 @@ export class EventsService {
     private readonly tenant: TenantDatabase,
     private readonly destinations: DestinationRepository,
     private readonly deliveries: DeliveryRepository,
-    private readonly dispatcher: DeliveryDispatcher,
+    private readonly outbox: OutboxSignal,
   ) {}
 
   /**
    * Stores the account's event and one delivery per matched destination of the account atomically,
-   * then starts their workflows. The answer is 202 only once every workflow start was accepted;
-   * otherwise the stored rows wait for the producer's retry with the same id (or the dispatch sweeper).
+   * in the outbox the dispatchers start workflows from. The answer is 202 once the commit is done:
+   * what it lists is durable and will be delivered, whether Temporal is up or not.
    */
   async ingest(account: TenantAccountContext, dto: IngestEventDto, idempotencyKeyHeader: string | undefined): Promise<IngestEventResponseDto> {
     const idempotencyKey = this.idempotencyKey(dto.id, idempotencyKeyHeader);
@@ -48,14 +50,15 @@ export class EventsService {
     const occurredAtMs = dto.occurred_at_ms ?? Date.now();
 
     const planned = await this.storeEvent(account, { idempotencyKey, fingerprint, canonical: dto.canonical, uid: dto.uid, occurredAtMs, data });
-    await this.dispatcher.dispatch(planned.filter((delivery) => !delivery.dispatched).map((delivery) => delivery.dispatch));
+    // The commit notified the other processes' dispatchers; this one's is told directly.
+    this.outbox.wake();
 
     return {
       id: idempotencyKey,
-      deliveries: planned.map(({ status, dispatch }) => ({
-        event_id: dispatch.eventId,
-        destination_id: dispatch.destinationId,
-        event: dispatch.targetEvent,
+      deliveries: planned.map(({ eventId, destinationId, targetEvent, status }) => ({
+        event_id: eventId,
+        destination_id: destinationId,
+        event: targetEvent,
         status,
       })),
     };
@@ -125,11 +128,6 @@ export class EventsService {
               data: event.data,
             }),
           },
-          dispatch: toDeliveryDispatch(
-            { eventId, accountId: account.id, canonical: event.canonical, targetEvent: destination.targetEvent },
-            destination,
-            this.config.delivery,
-          ),
         };
       });
       const inserted = await this.deliveries.insertEventWithDeliveries(
@@ -139,12 +137,16 @@ export class EventsService {
         manager,
       );
       if (!inserted) return this.existingDeliveries(account.id, event.idempotencyKey, event.fingerprint, manager);
-      // A skipped delivery has no workflow: it counts as dispatched so nothing starts one unasked.
-      return planned.map(({ dispatch, skipped }): PlannedDelivery => ({ status: skipped ? 'skipped' : 'pending', dispatched: skipped, dispatch }));
+      return planned.map(({ delivery }): PlannedDelivery => ({
+        eventId: delivery.eventId,
+        destinationId: delivery.destinationId,
+        targetEvent: delivery.targetEvent,
+        status: delivery.status,
+      }));
     });
   }
 
-  /** A repeated id: answer with the deliveries made the first time, dispatching any still waiting. */
+  /** A repeated id: answer with the deliveries made the first time (any still in the outbox are the dispatchers'). */
   private async existingDeliveries(accountId: string, idempotencyKey: string, fingerprint: string, manager: EntityManager): Promise<PlannedDelivery[]> {
     const existing = await this.deliveries.findEvent(accountId, idempotencyKey, manager);
     if (!existing) throw new Error(`event ${idempotencyKey} vanished during ingest`);
@@ -152,9 +154,10 @@ export class EventsService {
       throw new EventError(EventErrorCode.IdempotencyKeyReused, `id ${idempotencyKey} was already used for a different event`);
     }
     return existing.deliveries.map((delivery) => ({
+      eventId: delivery.eventId,
+      destinationId: delivery.destination.id,
+      targetEvent: delivery.targetEvent,
       status: delivery.status,
-      dispatched: delivery.dispatched,
-      dispatch: toDeliveryDispatch(delivery, delivery.destination, this.config.delivery),
     }));
   }
 }

@@ -2,8 +2,9 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { CanonicalEvent } from '../common/canonical-event.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
-import { DeliveryDispatcher, deliveryWorkflowId, toDeliveryDispatch } from '../deliveries/delivery-dispatcher.js';
+import { deliveryWorkflowId } from '../deliveries/delivery-dispatcher.js';
 import { DeliveryRepository } from '../deliveries/delivery.repository.js';
+import { OutboxSignal } from '../deliveries/outbox-signal.js';
 import { DestinationRepository } from '../destinations/destination.repository.js';
 import { deliveryEventId } from '../events/event-id.js';
 import { serializeWebhookBody, type ClickContext } from '../events/webhook-body.js';
@@ -37,8 +38,7 @@ export class TestEventsService {
   constructor(
     private readonly destinations: DestinationRepository,
     private readonly deliveries: DeliveryRepository,
-    private readonly dispatcher: DeliveryDispatcher,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly outbox: OutboxSignal,
   ) {}
 
   async send(accountId: string, destinationId: string, canonical: CanonicalEvent): Promise<TestDeliveryDto> {
@@ -68,11 +68,8 @@ export class TestEventsService {
       body: serializeWebhookBody({ targetEvent, canonical, eventId, occurredAtMs, click: TEST_EVENT_CLICK, data }),
       workflowId: deliveryWorkflowId(eventId),
     });
-    const toDispatch = await this.deliveries.findToDispatch(accountId, eventId);
-    // Deleted between the read and the insert: the delivery stays stored, and is simply never sent.
-    if (!toDispatch) throw new TestEventError(TestEventErrorCode.DestinationNotFound, `destination ${destinationId} not found`);
-    // Temporal unavailable is a 503 (DispatchUnavailable); the stored delivery is started by the sweeper.
-    await this.dispatcher.dispatch([toDeliveryDispatch(toDispatch, toDispatch.destination, this.config.delivery)]);
+    // In the outbox like any ingested delivery: the dispatcher starts it, Temporal up or not.
+    this.outbox.wake();
     this.logger.log(`test event ${eventId} sent to destination ${destinationId}`);
     return { event_id: eventId, destination_id: destinationId, canonical, event: targetEvent, status: 'pending', test: true, workflow_id: deliveryWorkflowId(eventId) };
   }

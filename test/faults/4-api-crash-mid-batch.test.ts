@@ -3,50 +3,48 @@ import { eventually } from '../support/test-app.js';
 import { acknowledged, depositEvent, describeOutcomes, FaultStack, sendEvents, type ApiProcess } from './support/fault-stack.js';
 import { checkLedger, expectedEventIds, waitForFinalStatus } from './support/ledger.js';
 import { ledgerResult, recordResult, seconds } from './support/results.js';
-import { TcpProxy } from './support/tcp-proxy.js';
+import type { ManagedProcess } from './support/processes.js';
 
 const BATCH = 200;
 const CONCURRENCY = 8;
 
 /**
- * Scenario 4: the API dies (SIGKILL) in the middle of a producer's batch, with requests stored but
- * not yet dispatched to Temporal; the producer sends the whole batch again with the same ids.
+ * Scenario 4: the API dies (SIGKILL) in the middle of a producer's batch, with requests committed
+ * to the outbox but not yet dispatched to Temporal (no dispatcher runs: the worker is stopped); the
+ * producer sends the whole batch again with the same ids, and a new worker dispatches.
  */
 describe('4. API killed in the middle of ingesting a batch', () => {
   let stack: FaultStack;
-  let temporalLink: TcpProxy;
+  let worker: ManagedProcess;
 
   beforeAll(async () => {
     stack = await FaultStack.create('4-api-crash');
-    // The API reaches Temporal through a proxy the scenario can stall; the worker goes direct.
-    temporalLink = await TcpProxy.start({ host: '127.0.0.1', port: stack.temporal.port });
-    await stack.startWorker();
+    worker = await stack.startWorker();
   });
   afterAll(async () => {
-    await temporalLink?.close();
     await stack?.close();
   });
 
   it('re-sending the batch with the same ids gives exactly one delivery per (event, destination), none missing', async () => {
-    const firstApi: ApiProcess = await stack.startApi({ temporalAddress: temporalLink.address });
+    const firstApi: ApiProcess = await stack.startApi();
     const destinations = [await stack.createDestination(firstApi, 'batch-a'), await stack.createDestination(firstApi, 'batch-b')];
     const batch = Array.from({ length: BATCH }, (_, i) => depositEvent(`4-${i}`, i));
 
     const firstHalf = await sendEvents(firstApi, batch.slice(0, BATCH / 2), CONCURRENCY);
     expect(acknowledged(firstHalf), describeOutcomes(firstHalf)).toHaveLength(BATCH / 2);
 
-    // Workflow starts stall: the next requests commit their rows, then wait for Temporal.
-    temporalLink.pause();
+    // No dispatcher from here on: the next requests' rows stay in the outbox.
+    await worker.kill('SIGKILL');
     const secondHalf = sendEvents(firstApi, batch.slice(BATCH / 2), CONCURRENCY);
     await eventually(async () => {
       const { rows } = await stack.db.query(`SELECT count(*)::int AS n FROM deliveries WHERE dispatched_at IS NULL`);
       return rows[0].n >= CONCURRENCY * destinations.length ? true : undefined;
-    }, 60_000, 'requests stored and waiting for their dispatch');
+    }, 60_000, 'requests stored and waiting in the outbox');
     await firstApi.child.kill('SIGKILL');
     const interrupted = await secondHalf;
     const { rows: undispatched } = await stack.db.query(`SELECT count(*)::int AS n FROM deliveries WHERE dispatched_at IS NULL`);
-    temporalLink.resume();
 
+    await stack.startWorker();
     const secondApi = await stack.startApi();
     const repairedAt = Date.now();
     const resent = await sendEvents(secondApi, batch, CONCURRENCY);
@@ -64,11 +62,11 @@ describe('4. API killed in the middle of ingesting a batch', () => {
       ...eventIds.filter((eventId) => runs.get(`delivery-${eventId}`) !== 1).map((eventId) => `delivery-${eventId} has ${runs.get(`delivery-${eventId}`) ?? 0} workflow runs`),
       ...(report.copies === report.deliveries ? [] : [`the receiver got ${report.copies} copies for ${report.deliveries} deliveries`]),
     ];
-    const recovery = doneAt ? `${seconds(doneAt - repairedAt)} (new API ready → all sent)` : 'not recovered';
+    const recovery = doneAt ? `${seconds(doneAt - repairedAt)} (new worker and API ready → all sent)` : 'not recovered';
     recordResult(
       ledgerResult(
         '4',
-        `API SIGKILL mid-batch with ${undispatched[0].n} deliveries stored but not dispatched (${describeOutcomes(interrupted)}); batch re-sent`,
+        `API SIGKILL mid-batch with ${undispatched[0].n} deliveries in the outbox, no worker (${describeOutcomes(interrupted)}); batch re-sent`,
         report,
         recovery,
         problems,

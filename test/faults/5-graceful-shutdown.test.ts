@@ -24,18 +24,19 @@ async function exitWithin(process: ManagedProcess, timeoutMs: number): Promise<P
 /** Scenario 5: SIGTERM to the worker during attempts and to the API during requests. */
 describe('5. graceful shutdown', () => {
   let stack: FaultStack;
-  let temporalLink: TcpProxy;
+  let databaseLink: TcpProxy;
   let api: ApiProcess;
   let worker: ManagedProcess;
 
   beforeAll(async () => {
     stack = await FaultStack.create('5-graceful-shutdown');
-    temporalLink = await TcpProxy.start({ host: '127.0.0.1', port: stack.temporal.port });
-    api = await stack.startApi({ temporalAddress: temporalLink.address });
+    // The API reaches PostgreSQL through a proxy the scenario can stall (ingest waits only for its commit).
+    databaseLink = await TcpProxy.start(stack.databaseTarget);
+    api = await stack.startApi({ databaseUrl: stack.databaseUrlVia(databaseLink.port) });
     worker = await stack.startWorker();
   });
   afterAll(async () => {
-    await temporalLink?.close();
+    await databaseLink?.close();
     await stack?.close();
   });
 
@@ -95,18 +96,15 @@ describe('5. graceful shutdown', () => {
   it('5b: SIGTERM to the API: requests in flight complete with 202 and are delivered', async () => {
     const destination = await stack.createDestination(api, 'in-flight');
     stack.receiver.setPolicy(() => ok);
-    // Workflow starts stall, so every request is inside the API (stored, dispatching) when the signal comes.
-    temporalLink.pause();
+    // Statements stall, so every request is inside the API (authenticated or storing) when the signal comes.
+    databaseLink.pause();
     const inFlight = sendEvents(api, Array.from({ length: IN_FLIGHT_REQUESTS }, (_, i) => depositEvent(`5b-${i}`, i)), IN_FLIGHT_REQUESTS);
-    await eventually(async () => {
-      const { rows } = await stack.db.query(`SELECT count(*)::int AS n FROM deliveries WHERE dispatched_at IS NULL`);
-      return rows[0].n === IN_FLIGHT_REQUESTS ? true : undefined;
-    }, 60_000, 'every request stored and waiting for its dispatch');
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
 
     const sigtermAt = Date.now();
     api.child.signal('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 1_000));
-    temporalLink.resume();
+    databaseLink.resume();
     const answers = await inFlight;
     const answeredAt = Date.now();
     const exit = await exitWithin(api.child, EXIT_TIMEOUT_MS);

@@ -125,11 +125,10 @@ ${rows.join('\n')}
   come due, then a new one starts (1b: no extra copies, the recorded attempts equal what the receiver
   saw, and no workflow is left running).
 - **2 — Temporal restart.** Deliveries are held by the receiver or waiting in backoff when the
-  Temporal dev server gets SIGKILL; during the outage \`/ready\` must answer 503 and ingest must answer
-  503 with \`Retry-After\` (or 202, which then must be delivered); the server restarts on the same
-  SQLite file and port; the producer re-sends the refused events with the same ids until they are
-  acknowledged; the worker and API are not restarted and must survive, and no workflow may be left
-  running.
+  Temporal dev server gets SIGKILL; during the outage \`/ready\` must answer 503 and every ingest
+  must answer 202 (it commits to the outbox and never waits for Temporal); the server restarts on the
+  same SQLite file and port and the dispatcher starts what the outage left in the outbox; the worker
+  and API are not restarted and must survive, and no workflow may be left running.
 - **3a / 3b — PostgreSQL outage.** The API and the worker reach PostgreSQL through a TCP proxy in the
   test process, so one scenario's database can vanish (every connection reset, new ones refused with
   ECONNREFUSED) without stopping the shared server other test runs use. That is what a crashed server
@@ -139,16 +138,16 @@ ${rows.join('\n')}
   delivery rows); the producer re-sends the 503s after the repair. 3b cuts it at the moment the
   receiver answers 200, i.e. before the worker records the attempt, for 4 s: the attempt must be
   recorded once when the database returns, and the receiver must not get a second copy.
-- **4 — API SIGKILL mid-batch.** The API reaches Temporal through a TCP proxy; half of a 200-event
-  batch (2 destinations each) is acknowledged, then the proxy stops passing bytes so the next
-  requests are stored but not yet dispatched, and the API gets SIGKILL. A new API starts and the
-  producer re-sends the whole batch with the same ids: exactly one delivery row and one workflow per
-  (event, destination), each received exactly once, none missing.
+- **4 — API SIGKILL mid-batch.** Half of a 200-event batch (2 destinations each) is acknowledged,
+  then the worker (which runs the outbox dispatcher) gets SIGKILL, so the next requests' deliveries
+  wait in the outbox, and the API gets SIGKILL in the middle of them. A new worker and API start and
+  the producer re-sends the whole batch with the same ids: exactly one delivery row and one workflow
+  per (event, destination), each received exactly once, none missing.
 - **5a / 5b — graceful shutdown.** SIGTERM to the worker while the receiver holds 10 attempts (it
   answers them 2 s after the signal) and 10 other deliveries wait in backoff: the held attempts must
   finish and be recorded by the stopping worker (no second copy), the process must exit by itself
   within a minute, and a new worker sends the rest. SIGTERM
-  to the API while 20 ingests are in flight (held at their Temporal dispatch by a paused proxy): every
+  to the API while 20 ingests are in flight (held at their database statements by a paused proxy): every
   one must complete with 202 and be delivered.
 - **6 — receiver chaos.** 1,000 events; the receiver answers each copy from a seeded random mix of 200,
   500, 503 with \`Retry-After: 1\`, 429, a hang past the 1 s attempt timeout, and a TCP reset (at most
