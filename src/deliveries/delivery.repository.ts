@@ -16,7 +16,7 @@ import { DeliveryAttempt } from './delivery-attempt.entity.js';
 import type { DeliveryCursor } from './delivery-cursor.js';
 import { allowedPredecessors, OPEN_DELIVERY_STATUSES, type DeliveryStatus } from './delivery-status.js';
 import { Delivery, type FilterDecision } from './delivery.entity.js';
-import { OUTBOX_CHANNEL } from './outbox-signal.js';
+import { OUTBOX_CHANNEL, OutboxSignal } from './outbox-signal.js';
 
 /** A delivery as starting its workflow needs it: which event, where to, and the destination's plan. */
 export interface DeliveryToDispatch {
@@ -134,6 +134,7 @@ export class DeliveryRepository implements AttemptStore {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly tenant: TenantDatabase,
+    private readonly outbox: OutboxSignal,
   ) {}
 
   /**
@@ -499,6 +500,9 @@ export class DeliveryRepository implements AttemptStore {
         record.requestLine ?? null,
       ],
     );
+    // A first attempt ended: its delivery leaves its destination's dispatch window, so this
+    // process's outbox dispatcher may start the next one now rather than at its next poll.
+    if (record.attempt === 1) this.outbox.wake();
     return row?.took === true;
   }
 
@@ -516,6 +520,8 @@ export class DeliveryRepository implements AttemptStore {
       [eventId, status, reason, allowedPredecessors(status)],
     );
     const [row] = rows;
+    // A held delivery ending (cancelled, skipped) frees room in its destination's dispatch window too.
+    if (row) this.outbox.wake();
     return row && { accountId: row.account_id, destinationId: row.destination_id, targetEvent: row.target_event };
   }
 

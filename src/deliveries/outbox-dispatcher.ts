@@ -9,8 +9,12 @@ import { OutboxSignal } from './outbox-signal.js';
 
 /** Deliveries one claim takes: one statement and one `dispatched_at` UPDATE per this many starts. */
 export const OUTBOX_BATCH = 200;
-/** A claim outlives any batch's starts (TEMPORAL_CALL_DEADLINE_MS) many times over; only a dead dispatcher's claims expire. */
-const CLAIM_LEASE_SECONDS = 60;
+/**
+ * Twice a batch's start deadline (TEMPORAL_CALL_DEADLINE_MS), so a live dispatcher's claims do not
+ * expire under it, and short, because a dispatcher killed mid-batch delays its claims by this much.
+ * Should a claim expire anyway, a second start of the same delivery is a no-op (one workflow id per event_id).
+ */
+const CLAIM_LEASE_SECONDS = 20;
 /**
  * The safety net under the wake-ups: a dispatcher also looks at the outbox this often, for
  * notifications lost while its LISTEN connection was down, and for deliveries that waited for
