@@ -278,9 +278,10 @@ describe('deliveries API: find, cancel, retry', () => {
       expect(found.sort()).toEqual(mine.map((eventId) => `delivery-${eventId}`).sort());
       const sent = await eventually(async () => {
         const ids: string[] = [];
-        for await (const run of app.temporal.workflow.list({ query: `DestinationId = "${destinationId}" AND DeliveryStatus = "sent"` })) ids.push(run.workflowId);
+        // Sent is the one outcome without a DeliveryStatus: ExecutionStatus says it.
+        for await (const run of app.temporal.workflow.list({ query: `DestinationId = "${destinationId}" AND ExecutionStatus = "Completed" AND DeliveryStatus IS NULL` })) ids.push(run.workflowId);
         return ids.length === 2 ? ids : undefined;
-      }, 15_000, 'DeliveryStatus to be upserted');
+      }, 15_000, 'both workflows listed as sent');
       expect(sent).toHaveLength(2);
     });
 

@@ -7,7 +7,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import type { DeliveryDefaults } from '../config/app-config.js';
 import type { DispatchDestination } from '../destinations/destination.repository.js';
 import { effectiveRetryPolicy } from '../destinations/retry-policy.js';
-import { ACCOUNT_ID, CANONICAL_EVENT, DELIVERY_STATUS, DESTINATION_ID, TARGET_EVENT } from '../../contract/search-attributes.js';
+import { ACCOUNT_ID, CANONICAL_EVENT, DESTINATION_ID, TARGET_EVENT } from '../../contract/search-attributes.js';
 import type { DeliveryToDispatch } from './delivery.repository.js';
 
 /** A request waits at most this long for Temporal (a start, a cancel) before answering 503. */
@@ -116,7 +116,7 @@ export class DeliveryDispatcher {
           { key: DESTINATION_ID, value: dispatch.destinationId },
           { key: CANONICAL_EVENT, value: dispatch.canonical },
           { key: TARGET_EVENT, value: dispatch.targetEvent },
-          { key: DELIVERY_STATUS, value: 'pending' },
+          // DeliveryStatus is set only by an outcome ExecutionStatus does not tell (workflows/delivery.workflow.ts).
         ],
         memo: { account_id: dispatch.accountId, destination_name: dispatch.destinationName },
       }));
