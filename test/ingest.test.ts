@@ -287,6 +287,25 @@ describe('outbox dispatcher', () => {
       await hanging.close();
     }
   }, 120_000);
+  it("keeps a paused destination's new deliveries in the outbox, starting no workflow, and starts them on resume", async () => {
+    const tenant = await inFreshAccount(app);
+    const destination = await createDestination(tenant, { url: `${receiver.url}/paused`, event_map: { contact: 'Lead' } });
+    expect((await tenant.request('POST', tenant.path(`/destinations/${destination.id}/pause`))).status).toBe(200);
+    const eventIds: string[] = [];
+    for (let index = 0; index < 5; index++) {
+      const response = await tenant.request('POST', tenant.path('/events'), { id: uniqueId('evt'), canonical: 'contact', uid: 'u-paused' });
+      eventIds.push(response.body.deliveries[0].event_id);
+    }
+    // Several polls of the dispatcher (1 s each) pass without a start.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const [row] = await tenant.dataSource.query(`SELECT count(*) FILTER (WHERE dispatched_at IS NULL)::int AS waiting FROM deliveries WHERE destination_id = $1`, [destination.id]);
+    expect(row.waiting).toBe(5);
+    await expect(tenant.temporal.workflow.getHandle(`delivery-${eventIds[0]}`).describe()).rejects.toThrow(/not found/i);
+
+    expect((await tenant.request('POST', tenant.path(`/destinations/${destination.id}/resume`))).status).toBe(200);
+    await Promise.all(eventIds.map((eventId) => deliveryReaches(tenant, eventId, ['sent'])));
+    for (const eventId of eventIds) expect(receiver.bodiesFor(eventId)).toHaveLength(1);
+  });
 });
 
 describe('outbox claims', () => {

@@ -254,7 +254,11 @@ export class DeliveryRepository implements AttemptStore {
    * destination by its dispatch window: `room` is the window less the deliveries already handed to
    * Temporal that have not made their first attempt (in flight, or held by the traffic gate).
    * Deliveries beyond it wait here, in PostgreSQL, costing Temporal nothing, until the destination
-   * takes them.
+   * takes them. The window shrinks to what the gate would admit: none while the destination is
+   * paused or its account disabled (resuming or enabling is seen at the next poll), one while its
+   * breaker is not closed (the probe).
+   * Reads destinations, accounts and destination_health (owned by their repositories) only to size
+   * the window.
    */
   async claimOutbox(limit: number, leaseSeconds: number, window: DispatchWindowRule): Promise<DeliveryToDispatch[]> {
     // TypeORM answers an UPDATE … RETURNING with [rows, affected count].
@@ -268,14 +272,21 @@ export class DeliveryRepository implements AttemptStore {
            FROM waiting w WHERE w.destination_id IS NOT NULL
        ), windows AS (
          SELECT t.id,
-                GREATEST(
-                  $3::int * COALESCE(t.max_in_flight, a.default_max_in_flight, $4::int),
-                  CEIL($3::int * COALESCE(t.rate_limit_per_second, a.default_rate_limit_per_second, $5::float8))::int,
-                  $6::int
-                ) - (SELECT count(*) FROM deliveries o
+                CASE
+                  -- Paused, or its account disabled: everything would only be held, so nothing is started.
+                  WHEN t.paused_at IS NOT NULL OR NOT a.enabled THEN 0
+                  -- Breaker not closed: one, so that a probe can always be made, and no more.
+                  WHEN h.breaker IS DISTINCT FROM 'closed' AND h.breaker IS NOT NULL THEN 1
+                  ELSE GREATEST(
+                    $3::int * COALESCE(t.max_in_flight, a.default_max_in_flight, $4::int),
+                    CEIL($3::int * COALESCE(t.rate_limit_per_second, a.default_rate_limit_per_second, $5::float8))::int,
+                    $6::int
+                  )
+                END - (SELECT count(*) FROM deliveries o
                       WHERE o.destination_id = t.id AND o.status = 'pending' AND o.attempt_count = 0
                         AND (o.dispatched_at IS NOT NULL OR o.dispatch_claimed_until IS NOT NULL))::int AS room
            FROM waiting w JOIN destinations t ON t.id = w.destination_id JOIN accounts a ON a.id = t.account_id
+           LEFT JOIN destination_health h ON h.destination_id = t.id
        ), picked AS (
          SELECT p.event_id, p.created_at, row_number() OVER (PARTITION BY p.destination_id ORDER BY p.created_at, p.event_id) AS rank
            FROM windows w CROSS JOIN LATERAL (
