@@ -139,7 +139,7 @@ ${rows.join('\n')}
   receiver answers 200, i.e. before the worker records the attempt, for 4 s: the attempt must be
   recorded once when the database returns, and the receiver must not get a second copy.
 - **4 — API SIGKILL mid-batch.** Half of a 200-event batch (2 destinations each) is acknowledged,
-  then the worker (which runs the outbox dispatcher) gets SIGKILL, so the next requests' deliveries
+  and sent, then the worker (which runs the outbox dispatcher) is stopped, so the next requests' deliveries
   wait in the outbox, and the API gets SIGKILL in the middle of them. A new worker and API start and
   the producer re-sends the whole batch with the same ids: exactly one delivery row and one workflow
   per (event, destination), each received exactly once, none missing.
