@@ -5,6 +5,7 @@ import type { CeilingAResult } from './scenarios/ceiling-a.js';
 import type { LimiterResult } from './scenarios/limiter.js';
 import type { NoisyNeighbourResult } from './scenarios/noisy-neighbour.js';
 import type { PeerResult } from './scenarios/peer.js';
+import type { PeerFaultRun, PeerFaultsResult } from './scenarios/peer-faults.js';
 import type { RecoveryResult } from './scenarios/recovery.js';
 import type { ProductResult } from './scenarios/product.js';
 import type { BenchOptions, BenchPhase } from './support/options.js';
@@ -31,6 +32,8 @@ export interface BenchResults {
   /** Absent in results written before the recovery phase existed. */
   recovery?: RecoveryResult | { skipped: string };
   peer: PeerResult | { skipped: string };
+  /** Absent in results written before the peer's fault runs existed. */
+  peerFaults?: PeerFaultsResult | { skipped: string };
   backlog: BacklogResult | { skipped: string };
 }
 
@@ -65,6 +68,7 @@ export function renderReport(results: BenchResults, baseline: BenchResults | und
   const noisy = ran(results.noisy);
   const limiter = ran(results.limiter);
   const recovery = ran(results.recovery);
+  const peerFaults = ran(results.peerFaults);
   const out: string[] = [];
   out.push('# XTRACKER Webhooks — benchmark results', '');
   out.push(
@@ -85,7 +89,14 @@ export function renderReport(results: BenchResults, baseline: BenchResults | und
         ['Node', info.node],
         ['Temporal', `server ${env.temporalServer} (${env.temporal}${env.temporalCli ? `, ${env.temporalCli}` : ''}), SDK @temporalio/client ${info.packages['@temporalio/client']}, worker ${info.packages['@temporalio/worker']}`],
         ['PostgreSQL', `${env.postgres} (${env.database})`],
-        ['Redis / BullMQ', env.redis ? `Redis ${env.redis}, bullmq ${info.packages.bullmq}, ioredis ${info.packages.ioredis}` : skippedFor(results.peer) ? `peer skipped: ${skippedFor(results.peer)}` : 'peer not run (--only)'],
+        [
+          'Redis / BullMQ',
+          [
+            env.redis ? `Redis ${env.redis}, bullmq ${info.packages.bullmq}, ioredis ${info.packages.ioredis}` : skippedFor(results.peer) ? `peer skipped: ${skippedFor(results.peer)}` : 'peer not run (--only)',
+            ...(peerFaults ? [`fault runs: redis-server ${peerFaults.redisServer} started by the benchmark on free loopback ports${env.redis ? '' : `, bullmq ${info.packages.bullmq}, ioredis ${info.packages.ioredis}`}`] : []),
+            ...(skippedFor(results.peerFaults) ? [`fault runs skipped: ${skippedFor(results.peerFaults)}`] : []),
+          ].join('; '),
+        ],
         ['libraries', `@nestjs/core ${info.packages['@nestjs/core']}, typeorm ${info.packages.typeorm}, pg ${info.packages.pg}, undici ${info.packages.undici}`],
         ['run time', `${fmt(results.durationSeconds)} s`],
       ],
@@ -93,7 +104,6 @@ export function renderReport(results: BenchResults, baseline: BenchResults | und
     '',
   );
 
-  out.push('## Throughput and latency', '');
   const rows: string[][] = [];
   if (a) rows.push([`Ceiling A — raw HTTP: ${a.requests} undici POSTs to the sink`, rate(a.requestsPerSecond, 'req/s'), `request ${ms(a.latencyP50Ms)}`, ms(a.latencyP99Ms)]);
   if (b) {
@@ -130,7 +140,8 @@ export function renderReport(results: BenchResults, baseline: BenchResults | und
     rows.push([`Recovery: ${fmt(recovery.retried)} failed deliveries given a new run by one POST …/recover`, rate(recovery.retriedPerSecond, 'deliveries/s'), `in ${fmt(recovery.recoverySeconds, 1)} s`, '']);
     rows.push([`Recovery: the same deliveries re-sent (accepted by the sink)`, rate(recovery.resentPerSecond, 'deliveries/s'), `in ${fmt(recovery.resendSeconds, 1)} s`, '']);
   }
-  out.push(table(['', 'rate', 'p50', 'p99'], rows), '');
+  // A run of phases that measure no rate (`--only peer-faults`) has no such section rather than an empty table.
+  if (rows.length > 0) out.push('## Throughput and latency', '', table(['', 'rate', 'p50', 'p99'], rows), '');
 
   if (product.length > 0) {
     out.push('## Ratios (product deliveries/s ÷ …)', '');
@@ -146,6 +157,9 @@ export function renderReport(results: BenchResults, baseline: BenchResults | und
       '',
     );
   }
+
+  if (peerFaults) out.push(...peerUnderFaults(peerFaults));
+  else if (skippedFor(results.peerFaults)) out.push('## The peer under faults', '', `skipped: ${skippedFor(results.peerFaults)}`, '');
 
   if (product.length > 0) out.push(...deterministicCost(product, b));
   if (product.length > 0 || b || peer) out.push(...cpuTable(product, b, peer));
@@ -200,6 +214,83 @@ export function renderReport(results: BenchResults, baseline: BenchResults | und
   // The notes discuss the product and ceiling figures: a report of other phases would cite rows it lacks.
   if (!results.only && existsSync(notesFile)) out.push(readFileSync(notesFile, 'utf8').trim(), '');
   return out.join('\n');
+}
+
+/** What the BullMQ peer lost or duplicated under each fault, beside the product's figures for the analogous faults (quoted from docs/RELIABILITY.md). */
+function peerUnderFaults(result: PeerFaultsResult): string[] {
+  const lines: string[] = ['## The peer under faults', ''];
+  const settings = result.senderSettings;
+  const seconds = (value: number | undefined) => (value === undefined ? 'n/a' : `${fmt(value / 1000, 0)} s`);
+  lines.push(
+    `The BullMQ peer as it is (worker concurrency ${fmt(result.workerConcurrency)}; stalled-job settings as the sender reported them, BullMQ's defaults since the peer sets none: ` +
+      `lockDuration ${seconds(settings.lockDuration)}, stalledInterval ${seconds(settings.stalledInterval)}, maxStalledCount ${settings.maxStalledCount ?? 'n/a'}), ` +
+      `each run on a redis-server ${result.redisServer} of its own on a free loopback port, every copy counted by a receiver in the benchmark process that never refuses one. ` +
+      'Per accepted job (enqueue acknowledged by Redis), as the fault suite\'s ledger reads the product: delivered = at least one copy reached the receiver, lost = none did, ' +
+      'duplicated = more than one did (extra copies: every copy after the first). How each fault is injected: bench/README.md.',
+    '',
+  );
+  const drain = (run: PeerFaultRun) => {
+    if (run.drainSeconds !== undefined) return `${fmt(run.drainSeconds, 1)} s (${run.repair} → queue empty)`;
+    const left = Object.entries(run.leftInQueue).filter(([, n]) => n > 0).map(([state, n]) => `${fmt(n)} ${state}`).join(', ');
+    return `not drained within ${fmt(run.deadlineSeconds)} s of the repair (${run.repair})${left ? `; left: ${left}` : ''}`;
+  };
+  const duplicated = (copies: number, jobs: number) => `${fmt(jobs)} (${fmt(copies)} extra ${copies === 1 ? 'copy' : 'copies'})`;
+  const faultName = (run: PeerFaultRun) =>
+    run.fault === 'worker-sigkill'
+      ? `sender SIGKILL during attempts (${fmt(run.atFault.active)} jobs active, ${fmt(run.atFault.held)} of them held at the receiver); new sender started`
+      : `Redis SIGKILL mid-flow, restarted on the same port and directory ${fmt(run.faultToRepairMs / 1000, 1)} s later: \`${run.persistence}\``;
+  lines.push(
+    table(
+      ['peer (measured)', 'jobs accepted', 'delivered', 'lost', 'duplicated', 'time to drain'],
+      result.runs.map((run) => [
+        faultName(run),
+        run.refused + run.unsettled > 0 ? `${fmt(run.accepted)} of ${fmt(run.jobs)} enqueues` : fmt(run.accepted),
+        `${fmt(run.ledger.delivered)} / ${fmt(run.ledger.accepted)}`,
+        fmt(run.ledger.lost),
+        duplicated(run.ledger.extraCopies, run.ledger.duplicated),
+        drain(run),
+      ]),
+    ),
+    '',
+  );
+  for (const run of result.runs) {
+    const at = run.atFault;
+    const facts = [
+      `at the fault: ${fmt(at.accepted)} enqueues acknowledged, ${fmt(at.atReceiver)} copies had reached the receiver and ${fmt(at.held)} were held open there; in Redis ${fmt(at.waiting)} waiting, ${fmt(at.active)} active, ${fmt(at.delayed)} delayed`,
+      `receiver: first copies held ${fmt(run.holdMs)} ms${run.fault === 'worker-sigkill' ? ' until the SIGKILL, every copy answered at once after it' : ''}; ${fmt(run.ledger.abandoned)} held copies abandoned by their sender (counted as delivered, as the fault suite does)`,
+      ...(run.ratePerSecond !== undefined ? [`enqueued open loop at ${fmt(run.ratePerSecond)}/s`] : []),
+      ...(run.refused + run.unsettled > 0 || run.fault === 'redis-restart'
+        ? [`enqueues refused ${fmt(run.refused)}, never settled ${fmt(run.unsettled)}, refused yet received ${fmt(run.refusedButReceived)}`]
+        : []),
+      `${run.repair} ${fmt(run.faultToRepairMs / 1000, 1)} s after the fault`,
+      `BullMQ failed set at the end: ${fmt(run.failedInQueue)}`,
+      ...(run.senderSurvived !== undefined ? [`the sender ${run.senderSurvived ? 'kept running through the outage and was not restarted' : 'exited during the run'}`] : []),
+      ...(run.completionsNotRecorded !== undefined ? [`jobs the sender finished whose completion Redis no longer had a job to record ("Missing key for job … moveToFinished" in its log): ${fmt(run.completionsNotRecorded)}`] : []),
+      `producer connection 'error' events: ${fmt(run.producerErrors)}`,
+    ];
+    lines.push(`- ${run.fault === 'worker-sigkill' ? 'Sender SIGKILL' : `Redis restart, \`${run.persistence}\``}: ${facts.join('; ')}.`);
+  }
+  lines.push('');
+
+  const reference = result.productReference;
+  lines.push(
+    `The product under the analogous faults, quoted from [${reference.source}](../${reference.source})${reference.lastRun ? ` (last run ${reference.lastRun})` : ''}, not re-measured by this benchmark. ` +
+      'The product has no Redis: its durable store is PostgreSQL, so the PostgreSQL outages 3a and 3b are the analogue of the Redis restart. ' +
+      'Its figures count (event, destination) deliveries and extra copies after one the receiver had taken in.',
+    '',
+  );
+  if (reference.rows.length === 0) {
+    lines.push(`(no rows 1a, 3a, 3b found in ${reference.source})`, '');
+  } else {
+    lines.push(
+      table(
+        ['product (docs/RELIABILITY.md)', 'events accepted', 'delivered', 'lost', 'duplicated', 'time to drain'],
+        reference.rows.map((row) => [`${row.id} — ${row.scenario}`, row.events, row.delivered, row.lost, `${row.extraCopies} extra copies`, row.recovery]),
+      ),
+      '',
+    );
+  }
+  return lines;
 }
 
 /** Histories, SQL statements, HTTP and gRPC calls per delivery of the product runs (ceiling B beside them when it ran). */

@@ -12,6 +12,7 @@ import { ceilingA } from './scenarios/ceiling-a.js';
 import { limiterRun } from './scenarios/limiter.js';
 import { noisyNeighbourRun } from './scenarios/noisy-neighbour.js';
 import { peerRun, redisReachable } from './scenarios/peer.js';
+import { peerFaultsRun } from './scenarios/peer-faults.js';
 import { RECOVERY_BENCH_DELIVERIES, recoveryRun } from './scenarios/recovery.js';
 import { BENCH_UID, productRun, type ProductResult } from './scenarios/product.js';
 import { pidsMatching, postgresPids, type ProcessGroups } from './support/cpu.js';
@@ -20,12 +21,14 @@ import { parseOptions, type BenchPhase } from './support/options.js';
 import { stopAll } from './support/processes.js';
 import { startProduct, type Product } from './support/product.js';
 import { note, phase } from './support/progress.js';
+import { redisServerVersion } from './support/redis-server.js';
 import { startSink } from './support/sink-client.js';
 
 /**
  * `npm run bench`: ceilings (raw HTTP, bare Temporal), the product (fan-out 1 and F), traffic
- * control (noisy neighbour, limiter accuracy), a BullMQ peer, per-delivery costs and backlog
- * memory, in one run on one machine; `--only` picks phases. See bench/README.md.
+ * control (noisy neighbour, limiter accuracy), a BullMQ peer (its speed, then what it loses or
+ * duplicates under faults), per-delivery costs and backlog memory, in one run on one machine;
+ * `--only` picks phases. See bench/README.md.
  */
 const options = parseOptions(process.argv.slice(2), process.env);
 const root = projectRoot();
@@ -131,6 +134,16 @@ try {
       : { skipped: `Redis unreachable at ${redact(redisUrl)}` };
   }
 
+  // After the peer's throughput, on redis-servers of its own (never REDIS_URL's): it kills them.
+  const redisServer = runs('peer-faults') && !options.skipPeer ? redisServerVersion() : undefined;
+  const peerFaults: BenchResults['peerFaults'] = !runs('peer-faults')
+    ? { skipped: '--only' }
+    : options.skipPeer
+      ? { skipped: '--skip-peer' }
+      : redisServer
+        ? await peerFaultsRun({ redisServer, workerConcurrency: options.peerConcurrency, concurrency: options.concurrency, body: bodyFor, runId, logDir, root })
+        : { skipped: 'redis-server not on PATH' };
+
   const backlog: BenchResults['backlog'] =
     product && runs('backlog') && options.backlog > 0
       ? await backlogRun({ product, sink, client: temporal.client, db: db.pool, deliveries: options.backlog, fanout: options.fanout, concurrency: options.concurrency, runId, temporalPid, externalTemporal: temporal.embedded === undefined })
@@ -159,6 +172,7 @@ try {
     limiter,
     recovery,
     peer,
+    peerFaults,
     backlog,
   };
   const baselineFile = join(root, 'bench', 'baseline.json');

@@ -1,7 +1,7 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Webhook } from 'standardwebhooks';
 import { Agent, request } from 'undici';
-import { redisConnection, type WebhookJob } from './webhook-job.js';
+import { redisConnection, type PeerWorkerSettings, type WebhookJob } from './webhook-job.js';
 
 /**
  * The peer: what a Node team would otherwise write. A BullMQ worker process that signs and POSTs
@@ -39,5 +39,9 @@ const worker = new Worker<WebhookJob>(process.env.PEER_QUEUE!, send, {
   concurrency: Number(process.env.PEER_CONCURRENCY ?? 64),
 });
 await worker.waitUntilReady();
-process.send?.({ type: 'ready' });
+// What BullMQ made of the options above (its defaults for the rest): the fault runs report the
+// stalled-job settings the peer actually ran with rather than restating BullMQ's documentation.
+const { lockDuration, stalledInterval, maxStalledCount } = worker.opts;
+const settings: PeerWorkerSettings = { lockDuration, stalledInterval, maxStalledCount };
+process.send?.({ type: 'ready', settings });
 process.on('SIGTERM', () => void worker.close().then(() => process.exit(0)));

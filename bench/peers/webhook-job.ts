@@ -18,3 +18,10 @@ export function redisConnection(redisUrl: string): { host: string; port: number 
   const url = new URL(redisUrl);
   return { host: url.hostname, port: Number(url.port || 6379) };
 }
+
+/** The sender's stalled-job settings, in its `ready` message: BullMQ's defaults, since the peer sets none of them. */
+export interface PeerWorkerSettings {
+  lockDuration?: number;
+  stalledInterval?: number;
+  maxStalledCount?: number;
+}

@@ -15,6 +15,7 @@ export interface BenchOptions {
   backlog: number;
   /** BullMQ worker concurrency of the peer. */
   peerConcurrency: number;
+  /** Skips the peer and its fault runs. */
   skipPeer: boolean;
   /** CPU profiles of the API and worker during the product runs, written next to the process logs. */
   profile: boolean;
@@ -32,7 +33,7 @@ export interface BenchOptions {
 }
 
 /** The phases of a run, in the order they run. */
-export const BENCH_PHASES = ['ceiling-a', 'ceiling-b', 'product', 'noisy', 'limiter', 'recovery', 'peer', 'backlog'] as const;
+export const BENCH_PHASES = ['ceiling-a', 'ceiling-b', 'product', 'noisy', 'limiter', 'recovery', 'peer', 'peer-faults', 'backlog'] as const;
 export type BenchPhase = (typeof BENCH_PHASES)[number];
 
 const HELP = `npm run bench -- [options]
@@ -42,7 +43,7 @@ const HELP = `npm run bench -- [options]
   --raw-requests R      requests of ceiling A                     (BENCH_RAW_REQUESTS, default max(N, 5000))
   --backlog B           deliveries in the 503 backlog, 0 = skip   (BENCH_BACKLOG, default 10000)
   --peer-concurrency P  BullMQ worker concurrency                 (BENCH_PEER_CONCURRENCY, default 200)
-  --skip-peer           no BullMQ comparison                      (BENCH_SKIP_PEER=1)
+  --skip-peer           no BullMQ comparison, nor its fault runs  (BENCH_SKIP_PEER=1)
   --profile             CPU profiles of API and worker per product run (BENCH_PROFILE=1)
   --save-baseline       store this run as bench/baseline.json ("before" column of later runs)
   --label TEXT          names this run in the report              (BENCH_LABEL)
@@ -50,7 +51,8 @@ const HELP = `npm run bench -- [options]
                         with --only, RESULTS.md in the run's /tmp folder)
   --only P1,P2          run only these phases                     (BENCH_ONLY; ${BENCH_PHASES.join(', ')})
 Environment: DATABASE_URL (else database xtracker_bench on postgres://postgres@127.0.0.1:5432),
-TEMPORAL_ADDRESS (else a Temporal dev server is started), REDIS_URL (default redis://127.0.0.1:6379).`;
+TEMPORAL_ADDRESS (else a Temporal dev server is started), REDIS_URL (default redis://127.0.0.1:6379; the peer-faults
+phase starts redis-servers of its own on free loopback ports and never uses it).`;
 
 export function parseOptions(argv: string[], env: Record<string, string | undefined>): BenchOptions {
   const flags = new Map<string, string | true>();
