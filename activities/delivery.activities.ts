@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { AttemptRecord, AttemptStore, DeliveryTarget } from '../contract/attempt-store.js';
-import type { DeliveryActivities, FinishDeliveryInput, SendWebhookInput, SendWebhookResult } from '../contract/delivery-activities.js';
+import type { AttemptFailureDetails, DeliveryActivities, FinishDeliveryInput, SendWebhookInput, SendWebhookResult } from '../contract/delivery-activities.js';
 import type { DeliveryMetrics } from '../contract/delivery-metrics.js';
 import { DESTINATION_DISABLED_ERROR_TYPE } from '../contract/delivery-error-types.js';
 import type { OperationalNotification, OperationalNotifier } from '../contract/operational-notifier.js';
@@ -269,7 +269,7 @@ export function createDeliveryActivities(dependencies: DeliveryActivityDependenc
         const retryFloorMs = Math.max(minRetryIntervalMs, retry.initialIntervalMs);
         const retryDelayMs =
           outcome.kind === 'retryable'
-            ? nextRetryDelayMs(retry, attempt, parseRetryAfterMs(response?.retryAfter, finishedAtMs), windowEndMs - finishedAtMs, retryFloorMs)
+            ? nextRetryDelayMs(retry, runAttempt, parseRetryAfterMs(response?.retryAfter, finishedAtMs), windowEndMs - finishedAtMs, retryFloorMs)
             : undefined;
         // The run's attempts, not this activity's: a hold schedules a new activity with what is left.
         const lastAttempt = retry.maxAttempts > 0 && runAttempt >= retry.maxAttempts;
@@ -301,7 +301,9 @@ export function createDeliveryActivities(dependencies: DeliveryActivityDependenc
           // The attempt counts (it was made and recorded); the wait does not.
           return { held: { reason: 'breaker_open', waitMs: breaker.cooldownMs, attemptsMade: attempt, exact: true } };
         }
-        const details = [{ statusCode: response?.statusCode ?? null }];
+        // The delay travels in the details too: after a local first attempt the workflow waits it out
+        // itself, and Temporal does not hand nextRetryDelay back to workflow code.
+        const details: AttemptFailureDetails[] = [{ statusCode: response?.statusCode ?? null, retryDelayMs: retryDelayMs?.delayMs }];
         if (outcome.kind === 'permanent') {
           throw ApplicationFailure.create({ type: outcome.errorType, message: outcome.reason, nonRetryable: true, details });
         }
@@ -346,7 +348,8 @@ export function createDeliveryActivities(dependencies: DeliveryActivityDependenc
 
 /**
  * The delay before the next attempt: the receiver's Retry-After when it gave one (never past
- * the end of the retry window), else Temporal's exponential backoff for this attempt number;
+ * the end of the retry window), else the exponential backoff for the run's attempt number (the
+ * workflow starts each activity's policy where the run's schedule stands, so Temporal agrees);
  * never below `floorMs`. `overridesBackoff` says Temporal must be told the delay (nextRetryDelay).
  */
 export function nextRetryDelayMs(

@@ -5,6 +5,11 @@ import type { HoldReason } from './traffic-gate.js';
 export interface DeliveryWorkflowInput extends DeliveryPlan {
   eventId: string;
   destinationId: string;
+  /**
+   * The run's first attempt runs as a local activity (FIRST_ATTEMPT_LOCAL); absent on runs started
+   * before it existed, which keep the regular activity throughout.
+   */
+  firstAttemptLocal?: boolean;
   /** Carried over by continue-as-new after long holds: what the run had already spent. */
   spent?: RunBudgetSpent;
 }
@@ -47,6 +52,19 @@ export interface DeliveryHold {
  * check: sent when an account is enabled, a destination resumed, or a slot or breaker frees up.
  */
 export const RESUME_DELIVERY_SIGNAL = 'resumeDelivery';
+
+/**
+ * Memo key of the time (ms since the epoch) the workflow waits for between a failed local first
+ * attempt and the regular activity that retries it: no pending activity tells it meanwhile.
+ */
+export const NEXT_ATTEMPT_AT_MEMO = 'next_attempt_at_ms';
+
+/** What a retryable failed attempt tells the workflow, as its failure's first detail. */
+export interface AttemptFailureDetails {
+  statusCode: number | null;
+  /** The delay the attempt chose before the next one (Retry-After, the floor or the backoff). */
+  retryDelayMs?: number;
+}
 
 export interface DeliveryWorkflowResult {
   status: 'sent' | 'skipped';

@@ -1,11 +1,12 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { RESUME_DELIVERY_SIGNAL, type FinishDeliveryInput, type SendWebhookInput, type SendWebhookResult } from '../contract/delivery-activities.js';
+import { NEXT_ATTEMPT_AT_MEMO, RESUME_DELIVERY_SIGNAL, type FinishDeliveryInput, type SendWebhookInput, type SendWebhookResult } from '../contract/delivery-activities.js';
 import { ACCOUNT_DISABLED_ERROR_TYPE } from '../contract/delivery-error-types.js';
 import { DELIVERY_STATUS } from '../contract/search-attributes.js';
 import { workflowSourcePath } from '../src/temporal/workflow-code.js';
@@ -60,8 +61,11 @@ describe('delivery workflow', () => {
         (error: unknown) => ({ result: undefined, error }),
       );
     });
-    const description = await env.client.workflow.getHandle(workflowId).describe();
-    return { ...outcome, finished, calls, status: description.typedSearchAttributes.get(DELIVERY_STATUS) };
+    const handle = env.client.workflow.getHandle(workflowId);
+    const description = await handle.describe();
+    const events = (await handle.fetchHistory()).events ?? [];
+    const eventTypes = events.map((event) => temporal.api.enums.v1.EventType[event.eventType ?? 0]);
+    return { ...outcome, finished, calls, status: description.typedSearchAttributes.get(DELIVERY_STATUS), events, eventTypes, memo: description.memo };
   }
 
   it('completes as sent after retryable failures, with no bookkeeping step and no search attribute upsert', async () => {
@@ -190,5 +194,103 @@ describe('delivery workflow', () => {
       if (call === 1) throw ApplicationFailure.create({ type: 'RetryableHttpStatus', message: '429', nextRetryDelay: 1500 });
     });
     expect(started[1]! - started[0]!).toBeGreaterThanOrEqual(1400);
+  });
+
+  describe('with the first attempt as a local activity', () => {
+    const localFirst = (retry: Partial<DeliveryWorkflowInput['retry']> = {}): DeliveryWorkflowInput => ({ ...input(retry), firstAttemptLocal: true });
+    const http503 = (retryDelayMs?: number) =>
+      ApplicationFailure.create({ type: 'RetryableHttpStatus', message: 'receiver answered HTTP 503', details: [{ statusCode: 503, retryDelayMs }] });
+
+    it('sends a first-try delivery in one workflow task: 6 history events, a marker and no activity task', async () => {
+      const outcome = await run(localFirst(), async () => undefined);
+      expect(outcome.result).toEqual({ status: 'sent' });
+      expect(outcome.calls).toBe(1);
+      expect(outcome.eventTypes).toEqual([
+        'EVENT_TYPE_WORKFLOW_EXECUTION_STARTED',
+        'EVENT_TYPE_WORKFLOW_TASK_SCHEDULED',
+        'EVENT_TYPE_WORKFLOW_TASK_STARTED',
+        'EVENT_TYPE_WORKFLOW_TASK_COMPLETED',
+        'EVENT_TYPE_MARKER_RECORDED',
+        'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED',
+      ]);
+      expect(outcome.status).toBeUndefined();
+    });
+
+    it('retries a failed first attempt as a regular activity after the delay the attempt chose, the backoff going on where it stands', async () => {
+      const started: number[] = [];
+      const seen: SendWebhookInput[] = [];
+      const outcome = await run(localFirst({ initialIntervalMs: 100, backoffCoefficient: 2, maxIntervalMs: 10_000 }), async (activityInput, call) => {
+        started.push(Date.now());
+        seen.push(activityInput);
+        if (call === 1) throw http503(700);
+      });
+      expect(outcome.result).toEqual({ status: 'sent' });
+      expect(seen.map((activityInput) => activityInput.attemptsBefore)).toEqual([0, 1]);
+      expect(started[1]! - started[0]!).toBeGreaterThanOrEqual(650);
+      // The wait is a workflow timer, its end in the memo for the API (readNextAttemptAt).
+      expect(outcome.eventTypes).toContain('EVENT_TYPE_TIMER_STARTED');
+      const timer = outcome.events.find((event) => event.timerStartedEventAttributes)?.timerStartedEventAttributes;
+      expect(Number(timer?.startToFireTimeout?.seconds ?? 0) * 1000 + Math.round((timer?.startToFireTimeout?.nanos ?? 0) / 1e6)).toBe(700);
+      expect(outcome.memo?.[NEXT_ATTEMPT_AT_MEMO]).toEqual(expect.any(Number));
+      // The run's second attempt failing would back off 100 × 2¹ ms: the activity's policy starts there, not at 100 again.
+      const scheduled = outcome.events.find((event) => event.activityTaskScheduledEventAttributes)?.activityTaskScheduledEventAttributes;
+      expect(scheduled?.retryPolicy?.initialInterval).toMatchObject({ nanos: 200_000_000 });
+    });
+
+    it("falls back to the policy's first interval when the failure carries no delay (a timeout, a database outage)", async () => {
+      const started: number[] = [];
+      await run(localFirst({ initialIntervalMs: 400, backoffCoefficient: 1, maxIntervalMs: 400 }), async (_, call) => {
+        started.push(Date.now());
+        if (call === 1) throw new Error('connection refused');
+      });
+      expect(started).toHaveLength(2);
+      expect(started[1]! - started[0]!).toBeGreaterThanOrEqual(350);
+    });
+
+    it('ends the run at a permanent failure of the first attempt, without a regular activity', async () => {
+      const outcome = await run(localFirst(), async () => {
+        throw ApplicationFailure.create({ type: 'PermanentHttpStatus', message: 'receiver answered HTTP 400', nonRetryable: true });
+      });
+      expect(outcome.error).toBeInstanceOf(WorkflowFailedError);
+      expect(outcome.calls).toBe(1);
+      expect(outcome.finished).toEqual([expect.objectContaining({ status: 'failed', reason: 'receiver answered HTTP 400' })]);
+      expect(outcome.eventTypes).not.toContain('EVENT_TYPE_ACTIVITY_TASK_SCHEDULED');
+    });
+
+    it('records skipped when the first attempt finds the destination disabled', async () => {
+      const outcome = await run(localFirst(), async () => {
+        throw ApplicationFailure.create({ type: 'DestinationDisabled', message: 'destination is disabled', nonRetryable: true });
+      });
+      expect(outcome.result).toEqual({ status: 'skipped' });
+      expect(outcome.finished).toEqual([expect.objectContaining({ status: 'skipped' })]);
+    });
+
+    it('ends with the attempt\'s own reason when max_attempts 1 leaves no retry', async () => {
+      const outcome = await run(localFirst({ maxAttempts: 1 }), async () => {
+        throw http503(100);
+      });
+      expect(outcome.calls).toBe(1);
+      expect(outcome.finished).toEqual([expect.objectContaining({ status: 'failed', reason: 'receiver answered HTTP 503' })]);
+    });
+
+    it('ends the run when the chosen delay reaches past the retry window, as Temporal would', async () => {
+      const outcome = await run(localFirst({ maxAgeMs: 2_000 }), async () => {
+        throw http503(5_000);
+      });
+      expect(outcome.calls).toBe(1);
+      expect(outcome.finished).toEqual([expect.objectContaining({ status: 'failed', reason: 'receiver answered HTTP 503' })]);
+    });
+
+    it('holds after a first attempt that was held, then goes on with regular activities', async () => {
+      const seen: SendWebhookInput[] = [];
+      const outcome = await run(localFirst(), async (activityInput, call) => {
+        seen.push(activityInput);
+        if (call === 1) return { held: { reason: 'rate_limited', waitMs: 200, attemptsMade: 0, exact: true } };
+      });
+      expect(outcome.result).toEqual({ status: 'sent' });
+      expect(seen.map((activityInput) => activityInput.attemptsBefore)).toEqual([0, 0]);
+      expect(outcome.eventTypes).toContain('EVENT_TYPE_MARKER_RECORDED');
+      expect(outcome.eventTypes).toContain('EVENT_TYPE_ACTIVITY_TASK_SCHEDULED');
+    });
   });
 });

@@ -66,8 +66,10 @@ describe('xtw', () => {
     expect(shown.out).toMatch(/attempts\n#\s+STARTED\s+MS\s+STATUS\s+ERROR\n1\s+\S+\s+\d+\s+503\s+RetryableHttpStatus/);
     expect(shown.out).toContain(`Temporal history of delivery-${eventId}`);
     expect(shown.out).toMatch(/\n1\s+WorkflowExecutionStarted\s+\d{4}-\d{2}-\d{2}T\S+\s+workflow deliveryWorkflow/);
+    // The first attempt is a local activity (a marker), the wait for the retry a timer, the retry a regular activity.
+    expect(shown.out).toMatch(/MarkerRecorded\s+\S+\s+local activity; failure: receiver answered HTTP 503/);
+    expect(shown.out).toMatch(/TimerStarted\s+\S+\s+timer 0.2 s/);
     expect(shown.out).toMatch(/ActivityTaskScheduled\s+\S+\s+activity sendWebhook/);
-    expect(shown.out).toMatch(/ActivityTaskStarted\s+\S+\s+attempt 2; previous attempt: receiver answered HTTP 503/);
     expect(shown.out).toMatch(/WorkflowExecutionCompleted/);
   });
 

@@ -235,7 +235,12 @@ export function historyRow(event: temporal.api.history.v1.IHistoryEvent): string
     if (attributes.workflowType?.name) details.push(`workflow ${attributes.workflowType.name}`);
     if (attributes.activityType?.name) details.push(`activity ${attributes.activityType.name}`);
     if (attributes.signalName) details.push(`signal ${attributes.signalName}`);
-    if (attributes.startToFireTimeout?.seconds !== undefined) details.push(`timer ${Number(attributes.startToFireTimeout.seconds)} s`);
+    if (attributes.startToFireTimeout) {
+      const timerMs = Number(attributes.startToFireTimeout.seconds ?? 0) * 1000 + Math.round((attributes.startToFireTimeout.nanos ?? 0) / 1e6);
+      details.push(`timer ${timerMs / 1000} s`);
+    }
+    // The SDK records each local activity (a delivery's first attempt) as a marker of this name.
+    if (attributes.markerName === 'core_local_activity') details.push('local activity');
     if (attributes.attempt > 1) details.push(`attempt ${attributes.attempt}`);
     if (attributes.failure?.message) details.push(`failure: ${attributes.failure.message}`);
     // A started activity retried by the server carries the failure of the attempt before it.

@@ -38,6 +38,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...PRODUCTION, RETENTION_DAYS: '1.5' }, { process: 'api' })).toThrow(/RETENTION_DAYS/);
   });
 
+  it('runs first attempts as local activities unless FIRST_ATTEMPT_LOCAL=false, and refuses anything but true or false', () => {
+    expect(loadConfig(PRODUCTION, { process: 'worker' }).temporal.firstAttemptLocal).toBe(true);
+    expect(loadConfig({ ...PRODUCTION, FIRST_ATTEMPT_LOCAL: 'false' }, { process: 'worker' }).temporal.firstAttemptLocal).toBe(false);
+    expect(() => loadConfig({ ...PRODUCTION, FIRST_ATTEMPT_LOCAL: 'yes' }, { process: 'worker' })).toThrow(/FIRST_ATTEMPT_LOCAL must be true or false, got "yes"/);
+  });
+
   it('refuses a minimum retry interval under 100 ms', () => {
     expect(() => loadConfig({ ...PRODUCTION, RETRY_MIN_INTERVAL_MS: '10' }, { process: 'api' })).toThrow(/RETRY_MIN_INTERVAL_MS/);
   });

@@ -23,6 +23,12 @@ export interface AppConfig {
     namespace: string;
     taskQueue: string;
     cliPath: string | undefined;
+    /**
+     * FIRST_ATTEMPT_LOCAL (default true): a delivery's first attempt runs as a local activity in the
+     * workflow task that started it (6 history events for a first-try success instead of 11); retries
+     * are regular activities under Temporal's retry policy (docs/SCALING.md). Read when a run starts.
+     */
+    firstAttemptLocal: boolean;
   };
   apiKeys: string[];
   allowedCidrs: Cidr[];
@@ -221,6 +227,10 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
   if (outboxListen !== undefined && outboxListen !== 'true' && outboxListen !== 'false') {
     problems.push(`OUTBOX_LISTEN must be true or false, got "${outboxListen}"`);
   }
+  const firstAttemptLocal = text('FIRST_ATTEMPT_LOCAL');
+  if (firstAttemptLocal !== undefined && firstAttemptLocal !== 'true' && firstAttemptLocal !== 'false') {
+    problems.push(`FIRST_ATTEMPT_LOCAL must be true or false, got "${firstAttemptLocal}"`);
+  }
   const outbox: OutboxConfig = {
     listen: outboxListen !== 'false',
     windowFactor: integer('DISPATCH_WINDOW_FACTOR', 2, 1, 1_000),
@@ -244,6 +254,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions): AppConfig {
       namespace: text('TEMPORAL_NAMESPACE') ?? 'default',
       taskQueue: text('TEMPORAL_TASK_QUEUE') ?? 'webhook-deliveries',
       cliPath: text('TEMPORAL_CLI_PATH'),
+      firstAttemptLocal: firstAttemptLocal !== 'false',
     },
     apiKeys,
     allowedCidrs,

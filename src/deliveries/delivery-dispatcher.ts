@@ -103,6 +103,7 @@ export class DeliveryDispatcher {
       destinationId: dispatch.destinationId,
       attemptTimeoutMs: dispatch.attemptTimeoutMs,
       retry: dispatch.retry,
+      firstAttemptLocal: this.config.temporal.firstAttemptLocal,
     };
     try {
       await this.temporal.connection.withDeadline(deadline, () => this.temporal.workflow.start('deliveryWorkflow', {
