@@ -1,13 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import type { Admission, AdmissionRequest, ReleaseRequest, ReleaseResult, TrafficGate } from '../../contract/traffic-gate.js';
 import { DestinationRepository } from '../destinations/destination.repository.js';
-import { decideAdmission, decideRelease } from './traffic-rules.js';
+import { decideAdmission, decideRelease, heldForSlot } from './traffic-rules.js';
 import { TrafficRepository } from './traffic.repository.js';
 
 /**
- * The traffic gate on PostgreSQL, shared by every worker process: each decision is one short
- * transaction that locks the destination's health row, so two workers never both take the last
- * slot, and a lease outlives a dead worker only until its attempt's timeout.
+ * The traffic gate on PostgreSQL, shared by every worker process: every decision locks the
+ * destination's health row first, so two workers never both take the last slot, and a lease
+ * outlives a dead worker only until its attempt's timeout.
+ *
+ * The common attempt — no rate limit, breaker closed, a success — costs one statement to admit and
+ * one to release (database functions that lock, then read what the lock's previous holder wrote).
+ * Everything else (a rate limit, an open or half-open breaker, a failure) is decided here by
+ * traffic-rules.ts in one short transaction, as it is the rules that need the state.
  */
 @Injectable()
 export class PostgresTrafficGate implements TrafficGate {
@@ -16,7 +21,33 @@ export class PostgresTrafficGate implements TrafficGate {
     private readonly destinations: DestinationRepository,
   ) {}
 
-  admit(request: AdmissionRequest): Promise<Admission> {
+  async admit(request: AdmissionRequest): Promise<Admission> {
+    // A rate limit moves the limiter's slots at every admission: the rules decide it, below.
+    if (request.limits.ratePerSecond === null) {
+      const plain = await this.traffic.admitPlain(request, request.limits.maxInFlight, request.leaseMs);
+      if (plain.decided) {
+        // As decideAdmission with a closed breaker and no rate limit: admitted at once, or held for a slot.
+        if (plain.admitted) return { admitted: true, probe: false, delayMs: 0 };
+        return heldForSlot({ ...plain, reservedSlotAtMs: request.reservedSlotAtMs });
+      }
+    }
+    return this.admitInTransaction(request);
+  }
+
+  async release(request: ReleaseRequest): Promise<ReleaseResult> {
+    const { kind } = request.outcome;
+    // A failure moves the breaker and the auto-disable clock: the rules decide it, below.
+    if (kind === 'success' || kind === 'neutral') {
+      const plain = await this.traffic.releasePlain(request.destinationId, request.eventId, kind === 'success');
+      if (plain.settled) return { opened: undefined, recovered: undefined, disabled: undefined, wake: plain.wake };
+      // Not settled (the breaker is not closed, or this was the probe): the lease is already gone.
+      return this.releaseInTransaction(request, plain.leased);
+    }
+    return this.releaseInTransaction(request);
+  }
+
+  /** The full admission: the breaker, the cap and the rate limit, decided under the row lock. */
+  private admitInTransaction(request: AdmissionRequest): Promise<Admission> {
     return this.traffic.transaction(async (manager) => {
       const { state, nowMs } = await this.traffic.lockHealth(manager, request.destinationId, request.accountId);
       const needsCount = request.limits.maxInFlight !== null && state.breaker === 'closed';
@@ -50,10 +81,14 @@ export class PostgresTrafficGate implements TrafficGate {
     });
   }
 
-  release(request: ReleaseRequest): Promise<ReleaseResult> {
+  /**
+   * The full release: the outcome's effect on the breaker and auto-disable, decided under the row
+   * lock. `leased` is given when the lease was already dropped (by the one-statement release).
+   */
+  private releaseInTransaction(request: ReleaseRequest, leasedBefore?: boolean): Promise<ReleaseResult> {
     return this.traffic.transaction(async (manager) => {
       const { state, nowMs } = await this.traffic.lockHealth(manager, request.destinationId, request.accountId);
-      const leased = await this.traffic.dropLease(manager, request.destinationId, request.eventId);
+      const leased = leasedBefore ?? (await this.traffic.dropLease(manager, request.destinationId, request.eventId));
       const decision = decideRelease(state, { nowMs, eventId: request.eventId, outcome: request.outcome, breaker: request.breaker, leased });
       const wake = await this.traffic.storeRelease(manager, request.destinationId, decision.next, decision.wakeCount);
       let disabled: ReleaseResult['disabled'];

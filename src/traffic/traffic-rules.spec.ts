@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BreakerSettings, TrafficLimits } from '../../contract/traffic-gate.js';
-import { CLOSED_HEALTH, decideAdmission, decideRelease, QUEUE_HEAD_LENGTH, RECOVERY_WAKE_BATCH, type HealthState } from './traffic-rules.js';
+import { CLOSED_HEALTH, decideAdmission, decideRelease, heldForSlot, QUEUE_HEAD_LENGTH, RECOVERY_WAKE_BATCH, type HealthState } from './traffic-rules.js';
 
 const BREAKER: BreakerSettings = { failureThreshold: 3, cooldownMs: 30_000, autoDisableAfterMs: 5 * 86_400_000 };
 const NO_LIMITS: TrafficLimits = { ratePerSecond: null, maxInFlight: null };
@@ -117,5 +117,53 @@ describe('release', () => {
     expect(release(failing, { kind: 'retryable_failure', reason: 'HTTP 502' }).disableReason).toContain('the last failure: HTTP 502');
     expect(release({ ...failing, failingSinceMs: T0 - 1_000 }, { kind: 'retryable_failure', reason: 'HTTP 502' }).disableReason).toBeUndefined();
     expect(release(failing, { kind: 'retryable_failure', reason: 'HTTP 502' }, { breaker: { ...BREAKER, autoDisableAfterMs: null } }).disableReason).toBeUndefined();
+  });
+});
+
+/**
+ * The cases the gate's one-statement functions (migration 1764703800000-traffic-gate-functions)
+ * decide in SQL without these rules: they must be exactly what the rules decide.
+ */
+describe('what the one-statement gate decides in SQL', () => {
+  const failing: HealthState = { ...CLOSED_HEALTH, failureStreak: 2, failingSinceMs: T0 - 60_000, lastFailureAtMs: T0 - 1_000, lastFailureReason: 'HTTP 503', lastSuccessAtMs: T0 - 90_000 };
+
+  it('admission, breaker closed and no rate limit: admitted at once with a lease exactly when capped, the state unchanged', () => {
+    for (const state of [CLOSED_HEALTH, failing]) {
+      for (const maxInFlight of [null, 20]) {
+        const decision = admit(state, { limits: { ratePerSecond: null, maxInFlight }, inFlight: maxInFlight === null ? 0 : 19 });
+        expect(decision).toEqual({ admission: { admitted: true, probe: false, delayMs: 0 }, next: state, lease: maxInFlight !== null, enqueue: false });
+      }
+    }
+  });
+
+  it('admission at max_in_flight, breaker closed: queued with heldForSlot, the state unchanged', () => {
+    for (const queuePosition of [0, QUEUE_HEAD_LENGTH]) {
+      const input = { limits: { ratePerSecond: null, maxInFlight: 2 }, inFlight: 2, earliestLeaseExpiryMs: T0 + 4_000, queuePosition, reservedSlotAtMs: T0 + 9 };
+      const decision = admit(failing, input);
+      expect(decision).toEqual({ admission: heldForSlot({ nowMs: T0, ...input }), next: failing, lease: false, enqueue: true });
+    }
+    expect(heldForSlot({ nowMs: T0, earliestLeaseExpiryMs: T0 + 4_000, queuePosition: 0, reservedSlotAtMs: undefined })).toEqual({ admitted: false, reason: 'in_flight_full', waitMs: 4_000, reservedSlotAtMs: undefined, exact: true });
+  });
+
+  it('release of a success, breaker closed: streak and failing time end, the success is stamped, one waiter woken per freed lease, nothing else', () => {
+    for (const leased of [true, false]) {
+      const decision = release(failing, { kind: 'success' }, { leased });
+      expect(decision).toEqual({
+        next: { ...failing, failureStreak: 0, failingSinceMs: null, lastSuccessAtMs: T0, openedAtMs: null, openUntilMs: null, probeEventId: null, probeUntilMs: null },
+        result: { opened: undefined, recovered: undefined },
+        disableReason: undefined,
+        wakeCount: leased ? 1 : 0,
+      });
+    }
+  });
+
+  it('release of a neutral outcome that was not the probe: nothing changes, whatever the breaker', () => {
+    const open: HealthState = { ...failing, breaker: 'open', failureStreak: 3, openedAtMs: T0 - 1_000, openUntilMs: T0 + 29_000 };
+    const probing: HealthState = { ...failing, breaker: 'half_open', probeEventId: 'evt-other', probeUntilMs: T0 + 25_000 };
+    for (const state of [CLOSED_HEALTH, failing, open, probing]) {
+      for (const leased of [true, false]) {
+        expect(release(state, { kind: 'neutral' }, { leased })).toEqual({ next: state, result: { opened: undefined, recovered: undefined }, disableReason: undefined, wakeCount: leased ? 1 : 0 });
+      }
+    }
   });
 });

@@ -107,8 +107,7 @@ export function decideAdmission(state: HealthState, input: AdmissionInput): Admi
 
   const { maxInFlight, ratePerSecond } = input.limits;
   if (maxInFlight !== null && input.inFlight >= maxInFlight) {
-    const untilExpiry = input.earliestLeaseExpiryMs === null ? LONGEST_SLOT_WAIT_MS : input.earliestLeaseExpiryMs - nowMs;
-    return queued(state, 'in_flight_full', Math.min(Math.max(untilExpiry, 0), LONGEST_SLOT_WAIT_MS), head, input.reservedSlotAtMs);
+    return { admission: heldForSlot(input), next: state, lease: false, enqueue: true };
   }
   let next = state;
   let sendAtMs = nowMs;
@@ -129,8 +128,19 @@ export function decideAdmission(state: HealthState, input: AdmissionInput): Admi
   return { admission: { admitted: true, probe: false, delayMs: Math.max(sendAtMs - nowMs, 0) }, next, lease: maxInFlight !== null, enqueue: false };
 }
 
+/**
+ * The hold of a delivery that finds `max_in_flight` attempts in flight (breaker closed): queued, the
+ * head of the queue looking again when the first lease expires (at most 30 s on), the rest waiting
+ * for a wake-up. Also what the gate's one-statement admission returns for a full destination.
+ */
+export function heldForSlot(input: Pick<AdmissionInput, 'nowMs' | 'earliestLeaseExpiryMs' | 'queuePosition' | 'reservedSlotAtMs'>): Admission {
+  const untilExpiry = input.earliestLeaseExpiryMs === null ? LONGEST_SLOT_WAIT_MS : input.earliestLeaseExpiryMs - input.nowMs;
+  const waitMs = Math.min(Math.max(untilExpiry, 0), LONGEST_SLOT_WAIT_MS);
+  return { admitted: false, reason: 'in_flight_full', waitMs, reservedSlotAtMs: input.reservedSlotAtMs, exact: input.queuePosition < QUEUE_HEAD_LENGTH };
+}
+
 /** Held and queued: the head of the queue waits `waitMs` exactly, the others for a signal or their backoff. */
-function queued(state: HealthState, reason: 'breaker_open' | 'probe_in_flight' | 'in_flight_full', waitMs: number, head: boolean, reservedSlotAtMs: number | undefined): AdmissionDecision {
+function queued(state: HealthState, reason: 'breaker_open' | 'probe_in_flight', waitMs: number, head: boolean, reservedSlotAtMs: number | undefined): AdmissionDecision {
   return {
     admission: { admitted: false, reason, waitMs: Math.max(0, waitMs), reservedSlotAtMs, exact: head },
     next: state,

@@ -19,6 +19,12 @@ interface HealthRow {
   last_slot_at_ms: string | null;
 }
 
+/** What the one-statement admission decided; `decided: false` leaves it to the gate's transaction. */
+export type PlainAdmission =
+  | { decided: false }
+  | { decided: true; admitted: true }
+  | { decided: true; admitted: false; nowMs: number; earliestLeaseExpiryMs: number | null; queuePosition: number };
+
 /** Times travel as epoch milliseconds (text, from numeric) so that no Date rounding creeps in. */
 const HEALTH_COLUMNS = `breaker, failure_streak, last_failure_reason, probe_event_id,
   (extract(epoch FROM failing_since) * 1000)::text AS failing_since_ms,
@@ -53,9 +59,10 @@ function toState(row: HealthRow): HealthState {
 /**
  * Every statement on `destination_health`, `destination_leases` and `destination_waiters`: the
  * traffic gate's state, shared by all worker processes. The gate's statements (the worker's, keyed
- * by destination) run as the table owner inside one transaction per decision, serialised per
- * destination by the lock on its health row; the API reads and resets a destination's health
- * through TenantDatabase like every other tenant table.
+ * by destination) run as the table owner, serialised per destination by the lock on its health row:
+ * the common cases in one statement (a function that locks the row, then reads with a fresh
+ * snapshot), the rest in one transaction per decision. The API reads and resets a destination's
+ * health through TenantDatabase like every other tenant table.
  */
 @Injectable()
 export class TrafficRepository {
@@ -63,6 +70,39 @@ export class TrafficRepository {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly tenant: TenantDatabase,
   ) {}
+
+  /**
+   * The common admission in one statement (function `traffic_admit_plain`, migration
+   * 1764703800000): for a destination without a rate limit whose breaker is closed, locks its health
+   * row and admits — taking a lease when `maxInFlight` is set and there is room — or, with no room,
+   * queues the delivery and returns what its hold is computed from. `decided: false` (the breaker is
+   * not closed) changed nothing a decision depends on: the gate then decides in a transaction.
+   */
+  async admitPlain(target: { destinationId: string; accountId: string; eventId: string; workflowId: string }, maxInFlight: number | null, leaseMs: number): Promise<PlainAdmission> {
+    const [row]: Array<{ decided: boolean; admitted: boolean | null; now_ms: string; earliest_expiry_ms: string | null; queue_position: number | null }> = await this.dataSource.query(
+      `SELECT decided, admitted, now_ms, earliest_expiry_ms, queue_position
+         FROM traffic_admit_plain($1::uuid, $2::text, $3::text, $4::text, $5::integer, $6::bigint)`,
+      [target.destinationId, target.accountId, target.eventId, target.workflowId, maxInFlight, Math.round(leaseMs)],
+    );
+    if (!row.decided) return { decided: false };
+    if (row.admitted) return { decided: true, admitted: true };
+    return { decided: true, admitted: false, nowMs: Number(row.now_ms), earliestLeaseExpiryMs: ms(row.earliest_expiry_ms), queuePosition: row.queue_position ?? 0 };
+  }
+
+  /**
+   * The common release in one statement (function `traffic_release_plain`): frees the attempt's
+   * lease and, when the outcome needs no decision — a success with the breaker closed, or a neutral
+   * outcome of an attempt that was not the probe — stores it and wakes the next waiter the freed
+   * slot is for. `settled: false`: the lease is gone (`leased` says whether there was one) and the
+   * gate decides the rest in a transaction.
+   */
+  async releasePlain(destinationId: string, eventId: string, success: boolean): Promise<{ leased: boolean; settled: boolean; wake: string[] }> {
+    const [row]: Array<{ leased: boolean; settled: boolean; wake: string[] | null }> = await this.dataSource.query(
+      `SELECT leased, settled, wake FROM traffic_release_plain($1::uuid, $2::text, $3::boolean)`,
+      [destinationId, eventId, success],
+    );
+    return { leased: row.leased, settled: row.settled, wake: row.wake ?? [] };
+  }
 
   /** Runs `work` in a transaction; the gate locks one destination's health row first thing in it. */
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
