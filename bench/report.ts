@@ -8,8 +8,11 @@ import type { PeerResult } from './scenarios/peer.js';
 import type { PeerFaultRun, PeerFaultsResult } from './scenarios/peer-faults.js';
 import type { RecoveryResult } from './scenarios/recovery.js';
 import type { ProductResult } from './scenarios/product.js';
+import type { ScaleOutResult, ScaleOutRun } from './scenarios/scale-out.js';
+import type { SoakResult } from './scenarios/soak.js';
 import type { BenchOptions, BenchPhase } from './support/options.js';
 import type { MachineInfo } from './support/environment.js';
+import type { HistoryCost } from './support/history.js';
 import { fmt } from './support/stats.js';
 
 export interface BenchResults {
@@ -26,6 +29,9 @@ export interface BenchResults {
   ceilingA?: CeilingAResult;
   ceilingB?: CeilingBResult;
   product: ProductResult[];
+  /** Absent in results written before the scale-out and soak phases existed. */
+  scaleOut?: ScaleOutResult | { skipped: string };
+  soak?: SoakResult | { skipped: string };
   /** Absent in results written before the traffic-control phases existed (an older baseline.json). */
   noisy?: NoisyNeighbourResult | { skipped: string };
   limiter?: LimiterResult | { skipped: string };
@@ -69,6 +75,8 @@ export function renderReport(results: BenchResults, baseline: BenchResults | und
   const limiter = ran(results.limiter);
   const recovery = ran(results.recovery);
   const peerFaults = ran(results.peerFaults);
+  const scaleOut = ran(results.scaleOut);
+  const soak = ran(results.soak);
   const out: string[] = [];
   out.push('# XTRACKER Webhooks — benchmark results', '');
   out.push(
@@ -85,7 +93,10 @@ export function renderReport(results: BenchResults, baseline: BenchResults | und
         ...(results.label ? [['label', results.label]] : []),
         ...(results.only ? [['phases', `only ${results.only.join(', ')} (--only)`]] : []),
         ['machine', `${info.cores} cores (${info.cpuModel}), ${info.memoryGiB} GiB; load average ${fmt(info.loadAverage, 2)} at the start, ${fmt(results.loadAverageAtEnd, 2)} at the end`],
-        ['sizes', `N = ${options.events} events, C = ${options.concurrency} in flight, fan-out ${options.fanout}, ceiling A ${options.rawRequests} requests, backlog ${options.backlog}`],
+        [
+          'sizes',
+          `N = ${options.events} events, C = ${options.concurrency} in flight, fan-out ${options.fanout}, ceiling A ${options.rawRequests} requests, backlog ${options.backlog}${soak ? `, soak ${soak.minutes} min` : ''}`,
+        ],
         ['Node', info.node],
         ['Temporal', `server ${env.temporalServer} (${env.temporal}${env.temporalCli ? `, ${env.temporalCli}` : ''}), SDK @temporalio/client ${info.packages['@temporalio/client']}, worker ${info.packages['@temporalio/worker']}`],
         ['PostgreSQL', `${env.postgres} (${env.database})`],
@@ -116,6 +127,12 @@ export function renderReport(results: BenchResults, baseline: BenchResults | und
     if (p.dispatchP99Ms !== undefined) {
       rows.push([`Product, fan-out ${p.fanout}: outbox commit → workflow start accepted`, '', `dispatch ${ms(p.dispatchP50Ms)}`, ms(p.dispatchP99Ms)]);
     }
+  }
+  if (scaleOut) {
+    const { scaled } = scaleOut;
+    const shape = `${scaled.apis} APIs + ${scaled.workers} workers`;
+    rows.push([`Scale-out, ${shape}: ${scaled.events} events ingested through both APIs`, rate(scaled.ingestPerSecond, 'events/s'), `ingest ${ms(scaled.ingestP50Ms)}`, ms(scaled.ingestP99Ms)]);
+    rows.push([`Scale-out, ${shape}: ${scaled.deliveries} deliveries end to end`, rate(scaled.deliveriesPerSecond, 'deliveries/s'), `ingest → arrival ${ms(scaled.arrivalP50Ms)}`, ms(scaled.arrivalP99Ms)]);
   }
   if (peer) {
     rows.push([`Peer — BullMQ: ${peer.jobs} jobs enqueued`, rate(peer.enqueuePerSecond, 'jobs/s'), '', '']);
@@ -158,12 +175,16 @@ export function renderReport(results: BenchResults, baseline: BenchResults | und
     );
   }
 
+  if (scaleOut) out.push(...scaleOutSection(scaleOut, product.find((p) => p.fanout === 1)));
+
   if (peerFaults) out.push(...peerUnderFaults(peerFaults));
   else if (skippedFor(results.peerFaults)) out.push('## The peer under faults', '', `skipped: ${skippedFor(results.peerFaults)}`, '');
 
   if (product.length > 0) out.push(...deterministicCost(product, b));
+  if (product.length > 0 || b) out.push(...temporalCloudCost(product, b));
   if (product.length > 0 || b || peer) out.push(...cpuTable(product, b, peer));
   if (noisy || limiter) out.push(...trafficControl(noisy, limiter));
+  if (soak) out.push(...soakSection(soak));
 
   if (backlog || skippedFor(results.backlog)) out.push('## Backlog memory', '');
   if (backlog) {
@@ -464,6 +485,202 @@ function trafficControl(noisy: NoisyNeighbourResult | undefined, limiter: Limite
     }
     const [first] = limiter.runs;
     if (first) lines.push(`History of a rate-limited delivery (the last one queued at ${fmt(first.configuredPerSecond)}/s, ${first.heldHistory.length} events): ${first.heldHistory.join(' → ')}`, '');
+  }
+  return lines;
+}
+
+/**
+ * Temporal Cloud's list prices per million actions (Pay-As-You-Go), as docs/SCALING.md quotes
+ * them: the first tier (an account's first 5 million actions a month) and the volume tier of
+ * 100–200 million a month. Plan fees and storage are extra.
+ */
+const TEMPORAL_CLOUD_PRICING = {
+  source: 'as published on temporal.io/pricing, read 2026-12-01',
+  firstTier: { usdPerMillionActions: 50, label: 'first 5 M actions a month' },
+  volumeTier: { usdPerMillionActions: 25, label: '100–200 M actions a month' },
+};
+
+/** What a million first-try deliveries cost in Temporal Cloud actions at both ends of the price range, ceiling B beside them. */
+function temporalCloudCost(product: ProductResult[], b: CeilingBResult | undefined): string[] {
+  const { source, firstTier, volumeTier } = TEMPORAL_CLOUD_PRICING;
+  const lines: string[] = ['## Temporal Cloud cost', ''];
+  lines.push(
+    `Temporal Cloud bills actions. List prices ${source}: USD ${firstTier.usdPerMillionActions} per million actions for the ${firstTier.label}, ` +
+      `falling by volume tiers to USD ${volumeTier.usdPerMillionActions} per million at ${volumeTier.label}. ` +
+      'Cost per million deliveries = actions per first-try delivery (the mean over the histories read back above, as in "Deterministic cost per delivery") × 1,000,000 × the price per million actions, ' +
+      'before plan fees and storage. Each retry adds one action (another activity attempt); a delivery held once by the traffic gate adds two (its next attempt and its timer), which is what a range above its minimum shows.',
+    '',
+  );
+  const row = (name: string, history: HistoryCost) => [
+    name,
+    history.actionsMin === history.actionsMax ? fmt(history.actionsMean, 2) : `${fmt(history.actionsMean, 2)} (${fmt(history.actionsMin)}–${fmt(history.actionsMax)})`,
+    fmt(history.actionsMean * 1_000_000),
+    `USD ${fmt(history.actionsMean * firstTier.usdPerMillionActions, 2)}`,
+    `USD ${fmt(history.actionsMean * volumeTier.usdPerMillionActions, 2)}`,
+  ];
+  lines.push(
+    table(
+      [
+        '',
+        'actions per first-try delivery, mean (range)',
+        'actions per million deliveries',
+        `per million deliveries at USD ${firstTier.usdPerMillionActions} / M actions (${firstTier.label})`,
+        `at USD ${volumeTier.usdPerMillionActions} / M actions (${volumeTier.label})`,
+      ],
+      [
+        ...product.map((p) => row(`product, fan-out ${p.fanout}`, p.history)),
+        ...(b ? [row('ceiling B: bare one-activity workflow (per workflow)', b.history)] : []),
+      ],
+    ),
+    '',
+  );
+  return lines;
+}
+
+/** The product with 2 APIs and 2 workers beside its 1 + 1 figures of the same run, and how the processes shared the work. */
+function scaleOutSection(result: ScaleOutResult, product: ProductResult | undefined): string[] {
+  const { single, scaled } = result;
+  const lines: string[] = ['## Scale-out', ''];
+  lines.push(
+    `${fmt(scaled.events)} events at fan-out 1 (one destination at the sink), C = ${result.concurrency} in flight, first on the product's API and worker alone (the control), ` +
+      `then with a second API and a second worker process started beside them on this machine (same PostgreSQL, Temporal dev server and task queue) and the load generator sending alternate events to each API ` +
+      `(${scaled.ingestsPerApi.map((n, k) => `API ${k + 1}: ${fmt(n)}`).join(', ')}). Each delivery is timed from its ingest request to its arrival at the sink, as in the product's fan-out-1 run, whose figures are in the first column. ` +
+      'All processes share the same cores, so a second pair adds no CPU: what this shows is whether the processes work in parallel or wait for one another.',
+    '',
+  );
+  const runs: Array<[string, ScaleOutRun]> = [
+    ['1 API + 1 worker (control)', single],
+    [`${scaled.apis} APIs + ${scaled.workers} workers`, scaled],
+  ];
+  const productCell = (text: (p: ProductResult) => string) => (product ? text(product) : 'not in this run');
+  lines.push(
+    table(
+      ['', 'product, fan-out 1 (1 API + 1 worker)', ...runs.map(([name]) => name), `${scaled.apis} + ${scaled.workers} ÷ control`],
+      [
+        ['deliveries/s end to end', productCell((p) => rate(p.deliveriesPerSecond, 'deliveries/s')), ...runs.map(([, run]) => rate(run.deliveriesPerSecond, 'deliveries/s')), fmt(scaled.deliveriesPerSecond / single.deliveriesPerSecond, 2)],
+        ['ingest accepted/s', productCell((p) => rate(p.ingestPerSecond, 'events/s')), ...runs.map(([, run]) => rate(run.ingestPerSecond, 'events/s')), fmt(scaled.ingestPerSecond / single.ingestPerSecond, 2)],
+        ['ingest → arrival p50 / p99', productCell((p) => `${ms(p.arrivalP50Ms)} / ${ms(p.arrivalP99Ms)}`), ...runs.map(([, run]) => `${ms(run.arrivalP50Ms)} / ${ms(run.arrivalP99Ms)}`), ''],
+        ['CPU ms per delivery, all processes', productCell((p) => fmt(sum(p.cpuMsPerDelivery), 2)), ...runs.map(([, run]) => fmt(sum(run.cpuMsPerDelivery), 2)), fmt(sum(scaled.cpuMsPerDelivery) / sum(single.cpuMsPerDelivery), 2)],
+        ['duplicate deliveries', productCell((p) => fmt(p.duplicates)), ...runs.map(([, run]) => fmt(run.duplicates)), ''],
+        [
+          'samples with a PostgreSQL backend waiting on a lock (most at once)',
+          'not sampled',
+          ...runs.map(([, run]) => `${fmt(run.lockWaits.samplesWithWaiters)} of ${fmt(run.lockWaits.samples)} (${fmt(run.lockWaits.maxWaiting)})`),
+          '',
+        ],
+      ],
+    ),
+    '',
+  );
+  const share = (n: number | undefined, total: number) => (n === undefined ? 'n/a' : `${fmt(n)} (${ratio(n, total)})`);
+  const workerRows: string[][] = [];
+  for (const [name, run] of runs) {
+    const totalOf = (pick: (w: ScaleOutRun['perWorker'][number]) => number | undefined) => run.perWorker.reduce((total, w) => total + (pick(w) ?? 0), 0);
+    for (const w of run.perWorker) {
+      workerRows.push([
+        `${name}: ${w.name}`,
+        share(w.workflowStarts, totalOf((x) => x.workflowStarts)),
+        `${fmt(w.outboxBatches)} of ${fmt(w.outboxClaims)}`,
+        share(w.attempts, totalOf((x) => x.attempts)),
+        `${fmt(w.activities)} / ${fmt(w.localActivities)}`,
+        share(w.workflowTasks, totalOf((x) => x.workflowTasks)),
+      ]);
+    }
+  }
+  lines.push(
+    table(['worker', 'workflow starts by its outbox dispatcher', 'outbox claims that started workflows, of all its claims', 'HTTP attempts', 'activities / local activities run', 'workflow tasks run'], workerRows),
+    '',
+  );
+  // Anything else dispatching from the same outbox (another worker on this database) would take starts these did not make.
+  const startsMade = runs.map(([name, run]) => `${name}: ${fmt(run.perWorker.reduce((total, w) => total + w.workflowStarts, 0))} starts for ${fmt(run.deliveries)} deliveries`).join('; ');
+  lines.push(
+    "Starts: StartWorkflowExecution calls of each worker's Temporal client (counted by the preload); claims: its `claimOutbox` statements (FOR UPDATE SKIP LOCKED; idle ones, once a second, included) " +
+      "and the `dispatched_at` UPDATEs of those that started workflows; HTTP attempts: its `xtracker_webhook_attempts_total`; activities and workflow tasks: the Temporal SDK's histogram counts on its /metrics. " +
+      `Together (${startsMade}).`,
+    '',
+  );
+  lines.push(
+    `PostgreSQL lock waits: backends of the benchmark's database with \`wait_event_type = 'Lock'\`, sampled every 100 ms over each measured part; samples in which each wait event and each waiting statement appeared:`,
+    '',
+  );
+  const waitKeys = (pick: (run: ScaleOutRun) => Record<string, number>, format: (key: string) => string) =>
+    [...new Set(runs.flatMap(([, run]) => Object.keys(pick(run))))].map((key) => [format(key), ...runs.map(([, run]) => fmt(pick(run)[key] ?? 0))]);
+  const waitRows = [
+    ...waitKeys((run) => run.lockWaits.byWaitEvent, (key) => `wait event \`${key}\``),
+    ...waitKeys((run) => run.lockWaits.byStatement, (key) => `\`${key.replace(/\|/g, '\\|')}…\``),
+  ];
+  lines.push(waitRows.length > 0 ? table(['', ...runs.map(([name]) => name)], waitRows) : '(no lock waits seen in any sample)', '');
+  lines.push(
+    table(
+      ['CPU ms per delivery', ...runs.map(([name]) => name)],
+      [...new Set(runs.flatMap(([, run]) => Object.keys(run.cpuMsPerDelivery)))].map((name) => [
+        name,
+        ...runs.map(([, run]) => (run.cpuMsPerDelivery[name] === undefined ? '—' : fmt(run.cpuMsPerDelivery[name], 2))),
+      ]),
+    ),
+    '',
+  );
+  return lines;
+}
+
+/** The soak: a table row per minute, and the growth from the first minute to the last. */
+function soakSection(result: SoakResult): string[] {
+  const lines: string[] = ['## Soak', ''];
+  const processes = Object.keys(result.rssBeforeMiB);
+  const statuses = Object.entries(result.statuses).map(([status, n]) => `${fmt(n)} ${status}`).join(', ');
+  lines.push(
+    `${fmt(result.ingested)} deliveries (fan-out 1, one destination at the benchmark's loopback sink) ingested open loop at ${fmt(result.ratePerSecond, 1)}/s, ` +
+      `half of ${fmt(result.capacityPerSecond, 1)} deliveries/s (${result.capacitySource}), for ${result.minutes} min; ` +
+      `the load generator was at most ${ms(result.generatorLateMaxMs)} behind its schedule. ` +
+      `**Lost: ${fmt(result.lost)}** (deliveries accepted with a 202 whose webhook-id never reached the sink, counted ${result.drained ? `once every one had arrived, ${fmt(result.drainSeconds, 1)} s after the last ingest` : `at the drain deadline, ${fmt(result.drainSeconds, 0)} s after the last ingest: not drained`}); ` +
+      `ingests refused ${fmt(result.refused)}${result.firstRefusal ? ` (first: ${result.firstRefusal})` : ''}; duplicates ${fmt(result.duplicates)}; ` +
+      `the destination's deliveries in the database at the end (the warm-up's ${fmt(result.warmUpDeliveries)} included): ${statuses}. ` +
+      'Rows are minutes of ingest: each delivery counts in the minute its ingest request was sent, wherever it arrived; RSS is read at the end of the minute.',
+    '',
+  );
+  const row = (m: SoakResult['perMinute'][number]) => [
+    String(m.minute),
+    fmt(m.ingested),
+    fmt(m.delivered),
+    fmt(m.lost),
+    fmt(m.refused),
+    optionalMs(Number.isFinite(m.arrivalP50Ms) ? m.arrivalP50Ms : undefined),
+    optionalMs(Number.isFinite(m.arrivalP99Ms) ? m.arrivalP99Ms : undefined),
+    ...processes.map((name) => fmt(m.rssMiB[name])),
+  ];
+  const first = result.perMinute[0];
+  const last = result.perMinute[result.perMinute.length - 1];
+  const change = (from: number | undefined, to: number | undefined, format: (value: number) => string) =>
+    from === undefined || to === undefined || !Number.isFinite(from) || !Number.isFinite(to) ? 'n/a' : `${to - from >= 0 ? '+' : '−'}${format(Math.abs(to - from))}`;
+  lines.push(
+    table(
+      ['minute', 'ingested', 'delivered', 'lost', 'refused', 'ingest → arrival p50', 'p99', ...processes.map((name) => `RSS ${name} (MiB)`)],
+      [
+        ['before', '', '', '', '', '', '', ...processes.map((name) => fmt(result.rssBeforeMiB[name]))],
+        ...result.perMinute.map(row),
+        ...(first && last && last !== first
+          ? [
+              [
+                `growth, minute 1 → ${last.minute}`,
+                '',
+                '',
+                '',
+                '',
+                change(first.arrivalP50Ms, last.arrivalP50Ms, ms),
+                change(first.arrivalP99Ms, last.arrivalP99Ms, ms),
+                ...processes.map((name) => change(first.rssMiB[name], last.rssMiB[name], (value) => fmt(value))),
+              ],
+            ]
+          : []),
+      ],
+    ),
+    '',
+  );
+  if (processes.includes('temporal server')) {
+    lines.push(
+      "The Temporal server here is the benchmark's dev server, whose database is in memory: closed workflows stay in it until their namespace's retention ends (longer than a run), so its RSS grows with the deliveries made, where a cluster's would stay in its persistence.",
+      '',
+    );
   }
   return lines;
 }

@@ -15,6 +15,8 @@ import { peerRun, redisReachable } from './scenarios/peer.js';
 import { peerFaultsRun } from './scenarios/peer-faults.js';
 import { RECOVERY_BENCH_DELIVERIES, recoveryRun } from './scenarios/recovery.js';
 import { BENCH_UID, productRun, type ProductResult } from './scenarios/product.js';
+import { scaleOutRun } from './scenarios/scale-out.js';
+import { soakRun } from './scenarios/soak.js';
 import { pidsMatching, postgresPids, type ProcessGroups } from './support/cpu.js';
 import { machineInfo, prepareDatabase, prepareTemporal, redact } from './support/environment.js';
 import { parseOptions, type BenchPhase } from './support/options.js';
@@ -25,8 +27,9 @@ import { redisServerVersion } from './support/redis-server.js';
 import { startSink } from './support/sink-client.js';
 
 /**
- * `npm run bench`: ceilings (raw HTTP, bare Temporal), the product (fan-out 1 and F), traffic
- * control (noisy neighbour, limiter accuracy), a BullMQ peer (its speed, then what it loses or
+ * `npm run bench`: ceilings (raw HTTP, bare Temporal), the product (fan-out 1 and F; then with 2
+ * APIs and 2 workers), traffic control (noisy neighbour, limiter accuracy), recovery, a soak at half
+ * the product's capacity, a BullMQ peer (its speed, then what it loses or
  * duplicates under faults), per-delivery costs and backlog memory, in one run on one machine;
  * `--only` picks phases. See bench/README.md.
  */
@@ -78,7 +81,8 @@ try {
     : undefined;
 
   // Every phase from here on sends through the product; ceilings and the peer alone do not need it.
-  const needsProduct = runs('product') || runs('noisy') || runs('limiter') || runs('recovery') || (runs('backlog') && options.backlog > 0);
+  const needsProduct =
+    runs('product') || runs('scale-out') || runs('noisy') || runs('limiter') || runs('recovery') || runs('soak') || (runs('backlog') && options.backlog > 0);
   const startBenchProduct = async (): Promise<Product> => {
     phase('product: starting API and worker processes (node dist/src/main.js, node dist/src/worker.js)');
     const started = await startProduct({ databaseUrl: db.url, temporalAddress: temporal.address, logDir, concurrency: options.concurrency, runId });
@@ -112,6 +116,12 @@ try {
     }
   }
 
+  // Right after the product's runs, whose fan-out-1 figure (1 API + 1 worker) it is read next to.
+  const scaleOut: BenchResults['scaleOut'] =
+    product && runs('scale-out')
+      ? await scaleOutRun({ product, sink, client: temporal.client, db: db.pool, events: options.events, concurrency: options.concurrency, runId, cpuGroups: baseGroups })
+      : { skipped: '--only' };
+
   // After the product runs, before the peer and the backlog: the backlog leaves thousands of
   // workflows in Temporal's backoff, and these phases measure latency on an otherwise quiet worker.
   const noisy: BenchResults['noisy'] =
@@ -123,6 +133,25 @@ try {
   const recovery: BenchResults['recovery'] =
     product && runs('recovery')
       ? await recoveryRun({ product, sink, db: db.pool, deliveries: RECOVERY_BENCH_DELIVERIES, fanout: options.fanout, concurrency: options.concurrency, runId })
+      : { skipped: '--only' };
+
+  // Half of the product's capacity as this run measured it (fan-out 1), else as the option says.
+  // Before the backlog, whose deliveries in backoff would share the worker with it.
+  const measuredCapacity = productResults.find((p) => p.fanout === 1)?.deliveriesPerSecond;
+  const soak: BenchResults['soak'] =
+    product && runs('soak')
+      ? await soakRun({
+          product,
+          sink,
+          client: temporal.client,
+          db: db.pool,
+          minutes: options.soakMinutes,
+          capacityPerSecond: measuredCapacity ?? options.soakCapacity,
+          capacitySource: measuredCapacity !== undefined ? 'the product, fan-out 1, in this run' : '--soak-capacity; the product phase was not in this run',
+          concurrency: options.concurrency,
+          runId,
+          temporalPid,
+        })
       : { skipped: '--only' };
 
   const skipPeer = options.skipPeer || !runs('peer');
@@ -168,9 +197,11 @@ try {
     ceilingA: a,
     ceilingB: b,
     product: productResults,
+    scaleOut,
     noisy,
     limiter,
     recovery,
+    soak,
     peer,
     peerFaults,
     backlog,

@@ -56,24 +56,32 @@ function reservedSlotOf(event: proto.temporal.api.history.v1.IHistoryEvent): num
 /**
  * Billable actions as Temporal Cloud defines them, as far as a history shows them: the workflow
  * start, each activity attempt (ActivityTaskStarted.attempt of the last attempt = attempts made),
- * each search-attribute upsert, timer, marker (local activities, side effects), signal sent,
+ * each search-attribute upsert, timer, the markers of a workflow task (local activities, side
+ * effects: one action together), signal sent,
  * child workflow started, continue-as-new. Heartbeats are not in the history; the benchmark's
  * first-try attempts last milliseconds, well under the 1 s heartbeat interval, and send none.
  */
 export function actionsOf(events: proto.temporal.api.history.v1.IHistoryEvent[]): number {
   let actions = 0;
+  const markerTasks = new Set<string>();
   for (const event of events) {
     switch (event.eventType) {
       case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
       case EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
       case EventType.EVENT_TYPE_TIMER_STARTED:
-      case EventType.EVENT_TYPE_MARKER_RECORDED:
       case EventType.EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED:
       case EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
       case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
       case EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
         actions += 1;
         break;
+      case EventType.EVENT_TYPE_MARKER_RECORDED: {
+        // Temporal Cloud bills the markers (local activities) of one workflow task as one action.
+        const task = String(event.markerRecordedEventAttributes?.workflowTaskCompletedEventId ?? event.eventId);
+        if (!markerTasks.has(task)) actions += 1;
+        markerTasks.add(task);
+        break;
+      }
       case EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED:
         actions += event.activityTaskStartedEventAttributes?.attempt ?? 1;
         break;

@@ -13,6 +13,13 @@ export interface BenchOptions {
   rawRequests: number;
   /** Deliveries kept retrying against a 503 receiver for the memory figure; 0 skips it. */
   backlog: number;
+  /** Minutes of steady load in the soak phase. */
+  soakMinutes: number;
+  /**
+   * Deliveries/s taken as the product's capacity when the product phase is not in the run: the
+   * soak then runs at half of it. When the product phase runs, its fan-out-1 figure is used instead.
+   */
+  soakCapacity: number;
   /** BullMQ worker concurrency of the peer. */
   peerConcurrency: number;
   /** Skips the peer and its fault runs. */
@@ -33,7 +40,7 @@ export interface BenchOptions {
 }
 
 /** The phases of a run, in the order they run. */
-export const BENCH_PHASES = ['ceiling-a', 'ceiling-b', 'product', 'noisy', 'limiter', 'recovery', 'peer', 'peer-faults', 'backlog'] as const;
+export const BENCH_PHASES = ['ceiling-a', 'ceiling-b', 'product', 'scale-out', 'noisy', 'limiter', 'recovery', 'soak', 'peer', 'peer-faults', 'backlog'] as const;
 export type BenchPhase = (typeof BENCH_PHASES)[number];
 
 const HELP = `npm run bench -- [options]
@@ -42,6 +49,9 @@ const HELP = `npm run bench -- [options]
   --fanout F            destinations per event in the fan-out run (BENCH_FANOUT, default 5)
   --raw-requests R      requests of ceiling A                     (BENCH_RAW_REQUESTS, default max(N, 5000))
   --backlog B           deliveries in the 503 backlog, 0 = skip   (BENCH_BACKLOG, default 10000)
+  --soak-minutes M      minutes of steady load in the soak phase  (BENCH_SOAK_MINUTES, default 20)
+  --soak-capacity D     deliveries/s taken as the product's capacity when the product phase is not in
+                        the run (BENCH_SOAK_CAPACITY, default 50); the soak runs at half of it
   --peer-concurrency P  BullMQ worker concurrency                 (BENCH_PEER_CONCURRENCY, default 200)
   --skip-peer           no BullMQ comparison, nor its fault runs  (BENCH_SKIP_PEER=1)
   --profile             CPU profiles of API and worker per product run (BENCH_PROFILE=1)
@@ -68,7 +78,7 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
     else if (argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) flags.set(name, argv[++i]!);
     else flags.set(name, true);
   }
-  const known = new Set(['events', 'concurrency', 'fanout', 'raw-requests', 'backlog', 'peer-concurrency', 'skip-peer', 'profile', 'save-baseline', 'label', 'out', 'only']);
+  const known = new Set(['events', 'concurrency', 'fanout', 'raw-requests', 'backlog', 'soak-minutes', 'soak-capacity', 'peer-concurrency', 'skip-peer', 'profile', 'save-baseline', 'label', 'out', 'only']);
   for (const name of flags.keys()) if (!known.has(name)) throw new Error(`unknown option --${name}\n${HELP}`);
 
   const integer = (flag: string, variable: string, fallback: number, min: number): number => {
@@ -94,6 +104,8 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
     fanout: integer('fanout', 'BENCH_FANOUT', 5, 1),
     rawRequests: integer('raw-requests', 'BENCH_RAW_REQUESTS', Math.max(events, 5000), 1),
     backlog: integer('backlog', 'BENCH_BACKLOG', 10_000, 0),
+    soakMinutes: integer('soak-minutes', 'BENCH_SOAK_MINUTES', 20, 1),
+    soakCapacity: integer('soak-capacity', 'BENCH_SOAK_CAPACITY', 50, 2),
     peerConcurrency: integer('peer-concurrency', 'BENCH_PEER_CONCURRENCY', 200, 1),
     skipPeer: bool('skip-peer', 'BENCH_SKIP_PEER'),
     profile: bool('profile', 'BENCH_PROFILE'),

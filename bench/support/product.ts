@@ -21,6 +21,21 @@ export interface Product {
   request<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
   /** Stops the worker and starts it again with these variables over the usual ones (same port, same task queue). */
   restartWorker(extraEnv: Record<string, string>): Promise<void>;
+  /**
+   * Starts one more API and one more worker of this product (same database, Temporal, task queue
+   * and API key; ports of their own; logs `api-<name>.log`, `worker-<name>.log`), for the scale-out.
+   */
+  addProcesses(name: string): Promise<ProcessPair>;
+  stop(): Promise<void>;
+}
+
+/** An API and a worker process added to a running product (`Product.addProcesses`). */
+export interface ProcessPair {
+  api: BenchChild;
+  worker: BenchChild;
+  apiUrl: string;
+  workerMetricsUrl: string;
+  request<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
   stop(): Promise<void>;
 }
 
@@ -49,25 +64,16 @@ export async function startProduct({ databaseUrl, temporalAddress, logDir, concu
   };
   // Same flags as `npm run start:api` / `start:worker`, plus the counting preload.
   const execArgv = ['--enable-source-maps', '--import', dist('bench/support/instrument.js').href];
-  const spawnWorker = (extraEnv: Record<string, string> = {}) =>
-    spawnNode({ name: 'worker', script: fileURLToPath(dist('src/worker.js')), env: { ...env, PORT: String(workerPort), METRICS_PORT: String(workerPort), ...extraEnv }, execArgv, logDir });
-  const worker = spawnWorker();
-  const api = spawnNode({ name: 'api', script: fileURLToPath(dist('src/main.js')), env: { ...env, PORT: String(apiPort) }, execArgv, logDir });
+  const spawnWorker = (name: string, port: number, extraEnv: Record<string, string> = {}) =>
+    spawnNode({ name, script: fileURLToPath(dist('src/worker.js')), env: { ...env, PORT: String(port), METRICS_PORT: String(port), ...extraEnv }, execArgv, logDir });
+  const spawnApi = (name: string, port: number) => spawnNode({ name, script: fileURLToPath(dist('src/main.js')), env: { ...env, PORT: String(port) }, execArgv, logDir });
+  const worker = spawnWorker('worker', workerPort);
+  const api = spawnApi('api', apiPort);
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   const workerMetricsUrl = `http://127.0.0.1:${workerPort}/metrics`;
   await Promise.all([waitForHttp(`${apiUrl}/ready`, api), waitForHttp(workerMetricsUrl, worker)]);
 
-  const http = new Pool(apiUrl, { connections: concurrency, keepAliveTimeout: 60_000 });
-  const request = async <T>(method: string, path: string, body?: unknown) => {
-    const response = await http.request({
-      method: method as 'GET',
-      path,
-      headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.body.text();
-    return { status: response.statusCode, body: (text === '' ? undefined : JSON.parse(text)) as T };
-  };
+  const { http, request } = apiClient(apiUrl, apiKey, concurrency);
   const accountId = `bench-${runId}`.replace(/[^A-Za-z0-9._:-]/g, '-').slice(0, 64);
   const account = await request('PUT', `/v1/accounts/${accountId}`, { name: 'benchmark', enabled: true });
   if (account.status !== 201) throw new Error(`creating the benchmark account answered ${account.status}`);
@@ -84,9 +90,29 @@ export async function startProduct({ databaseUrl, temporalAddress, logDir, concu
     request,
     async restartWorker(extraEnv) {
       await product.worker.stop();
-      const restarted = spawnWorker(extraEnv);
+      const restarted = spawnWorker('worker', workerPort, extraEnv);
       await waitForHttp(workerMetricsUrl, restarted);
       product.worker = restarted;
+    },
+    async addProcesses(name) {
+      const [pairApiPort, pairWorkerPort] = [await findFreePort(), await findFreePort()];
+      const pairWorker = spawnWorker(`worker-${name}`, pairWorkerPort);
+      const pairApi = spawnApi(`api-${name}`, pairApiPort);
+      const pairApiUrl = `http://127.0.0.1:${pairApiPort}`;
+      const pairMetricsUrl = `http://127.0.0.1:${pairWorkerPort}/metrics`;
+      await Promise.all([waitForHttp(`${pairApiUrl}/ready`, pairApi), waitForHttp(pairMetricsUrl, pairWorker)]);
+      const client = apiClient(pairApiUrl, apiKey, concurrency);
+      return {
+        api: pairApi,
+        worker: pairWorker,
+        apiUrl: pairApiUrl,
+        workerMetricsUrl: pairMetricsUrl,
+        request: client.request,
+        async stop() {
+          await client.http.close();
+          await Promise.all([pairApi.stop(), pairWorker.stop()]);
+        },
+      };
     },
     async stop() {
       await http.close();
@@ -94,6 +120,22 @@ export async function startProduct({ databaseUrl, temporalAddress, logDir, concu
     },
   };
   return product;
+}
+
+/** Keep-alive connections to one API process (as many as the load's concurrency), authenticated with the benchmark's key. */
+function apiClient(apiUrl: string, apiKey: string, connections: number): Pick<Product, 'http' | 'request'> {
+  const http = new Pool(apiUrl, { connections, keepAliveTimeout: 60_000 });
+  const request = async <T>(method: string, path: string, body?: unknown) => {
+    const response = await http.request({
+      method: method as 'GET',
+      path,
+      headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.body.text();
+    return { status: response.statusCode, body: (text === '' ? undefined : JSON.parse(text)) as T };
+  };
+  return { http, request };
 }
 
 export interface Counters {
