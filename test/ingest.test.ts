@@ -1,10 +1,12 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Receiver } from './support/receiver.js';
 import { DeliveryDispatcher } from '../src/deliveries/delivery-dispatcher.js';
 import { DeliveryRepository } from '../src/deliveries/delivery.repository.js';
 import { OutboxDispatcher, OUTBOX_BATCH } from '../src/deliveries/outbox-dispatcher.js';
 import { OutboxListener } from '../src/deliveries/outbox-listener.js';
-import { OutboxSignal } from '../src/deliveries/outbox-signal.js';
+import { OutboxNotifier } from '../src/deliveries/outbox-notifier.js';
+import { OUTBOX_CHANNEL, OutboxSignal } from '../src/deliveries/outbox-signal.js';
 import { createDestination, deliveryReaches, getDelivery, inFreshAccount, uniqueId, workflowStartsDuring } from './support/fixtures.js';
 import { eventually, useTestApp, type TestApp } from './support/test-app.js';
 
@@ -353,4 +355,30 @@ describe('outbox claims', () => {
       return runs.count === total ? true : undefined;
     }, 30_000, `${total} workflows on the app's task queue`);
   }, 120_000);
+
+  it("notifies other processes' dispatchers once an ingest committed, and covers a burst of commits with two NOTIFYs", async () => {
+    const listener = new pg.Client({ connectionString: app.config.databaseUrl });
+    await listener.connect();
+    let notifications = 0;
+    listener.on('notification', () => notifications++);
+    await listener.query(`LISTEN ${OUTBOX_CHANNEL}`);
+    try {
+      await createDestination(app, { url: 'http://127.0.0.1:9/unused', event_map: { contact: 'Lead' } });
+      const before = notifications;
+      const ingested = await app.request('POST', app.path('/events'), { canonical: 'contact', uid: uniqueId('uid') });
+      expect(ingested.status).toBe(202);
+      await eventually(async () => (notifications > before ? true : undefined), 5_000, 'a NOTIFY after the ingest');
+
+      // 50 commits at once: the first NOTIFY goes out, the other 49 share the one that follows it.
+      const notifier = app.nest.get(OutboxNotifier);
+      await notifier.settled();
+      const burstStart = notifications;
+      for (let index = 0; index < 50; index++) notifier.committed();
+      await eventually(async () => (notifications >= burstStart + 2 ? true : undefined), 5_000, 'the burst notified');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(notifications - burstStart).toBe(2);
+    } finally {
+      await listener.end();
+    }
+  });
 });

@@ -138,6 +138,16 @@ export class DeliveryRepository implements AttemptStore {
   ) {}
 
   /**
+   * Tells every dispatcher's LISTEN connection that the outbox has new rows. Its own transaction,
+   * never ingest's: PostgreSQL serialises the commits of all transactions that NOTIFY (a database-wide
+   * lock held through the commit's WAL flush), which would put every ingest of every API process in
+   * one line. OutboxNotifier sends it after commits, one at a time per process.
+   */
+  async notifyDispatchers(): Promise<void> {
+    await this.dataSource.query(`SELECT pg_notify('${OUTBOX_CHANNEL}', '')`);
+  }
+
+  /**
    * Stores the event and all its deliveries in one statement, so atomically and in one round trip
    * (data-modifying CTEs run to completion whether or not the final SELECT reads them). The
    * deliveries are inserted only when the event was: an idempotency key the account already used
@@ -159,8 +169,7 @@ export class DeliveryRepository implements AttemptStore {
            FROM event, unnest($8::text[], $9::uuid[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::jsonb[])
              AS t(event_id, destination_id, target_event, body, workflow_id, status, reason, filter_decision)
        )
-       -- Delivered to the dispatchers' LISTEN connections at commit, and only if it commits.
-       SELECT event.id FROM event LEFT JOIN LATERAL (SELECT pg_notify('${OUTBOX_CHANNEL}', '')) notified ON true`,
+       SELECT event.id FROM event`,
       [
         accountId,
         event.idempotencyKey,
@@ -199,7 +208,7 @@ export class DeliveryRepository implements AttemptStore {
            INSERT INTO deliveries (account_id, event_id, source_event_id, destination_id, canonical, target_event, body, status, workflow_id, test)
            SELECT $1, $7, event.id, $8, $3, $9, $10, 'pending', $11, true FROM event
          )
-         SELECT pg_notify('${OUTBOX_CHANNEL}', '')`,
+         SELECT 1`,
         [
           accountId,
           delivery.idempotencyKey,

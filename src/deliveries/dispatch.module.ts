@@ -3,6 +3,7 @@ import { DeliveryControlService } from './delivery-control.service.js';
 import { DeliveryDispatcher } from './delivery-dispatcher.js';
 import { DeliveryRepository } from './delivery.repository.js';
 import { OpenDeliveries } from './open-deliveries.js';
+import { OutboxNotifier } from './outbox-notifier.js';
 import { OutboxSignal } from './outbox-signal.js';
 
 /**
@@ -11,7 +12,7 @@ import { OutboxSignal } from './outbox-signal.js';
  * that ingest and test events ring; and the repository of the delivery tables they all write through.
  */
 @Module({
-  providers: [DeliveryDispatcher, DeliveryRepository, OpenDeliveries, DeliveryControlService, OutboxSignal],
-  exports: [DeliveryDispatcher, DeliveryRepository, OpenDeliveries, DeliveryControlService, OutboxSignal],
+  providers: [DeliveryDispatcher, DeliveryRepository, OpenDeliveries, DeliveryControlService, OutboxSignal, OutboxNotifier],
+  exports: [DeliveryDispatcher, DeliveryRepository, OpenDeliveries, DeliveryControlService, OutboxSignal, OutboxNotifier],
 })
 export class DispatchModule {}

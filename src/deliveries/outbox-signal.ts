@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 
-/** The PostgreSQL channel ingest notifies on commit; every dispatcher LISTENs on it. */
+/** The PostgreSQL channel notified after ingest's commits (OutboxNotifier); every dispatcher LISTENs on it. */
 export const OUTBOX_CHANNEL = 'delivery_outbox';
 
 /**
- * Wakes this process's outbox dispatcher. Ingest and test events call `wake()` after their commit,
+ * Wakes this process's outbox dispatcher. Ingest and test events wake it after their commit (OutboxNotifier),
  * so a process running API and worker together (`npm run dev`, the tests) dispatches without a
  * round trip through PostgreSQL; the LISTEN connection calls it for commits of other processes.
  */

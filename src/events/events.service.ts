@@ -7,7 +7,7 @@ import { TenantDatabase } from '../database/tenant-database.js';
 import { deliveryWorkflowId } from '../deliveries/delivery-dispatcher.js';
 import type { DeliveryStatus } from '../deliveries/delivery-status.js';
 import { DeliveryRepository, type NewEvent } from '../deliveries/delivery.repository.js';
-import { OutboxSignal } from '../deliveries/outbox-signal.js';
+import { OutboxNotifier } from '../deliveries/outbox-notifier.js';
 import { destinationLimitOf } from '../destinations/destination-limit.js';
 import { DestinationRepository } from '../destinations/destination.repository.js';
 import type { IngestEventDto, IngestEventResponseDto } from './dto/event.dto.js';
@@ -33,7 +33,7 @@ export class EventsService {
     private readonly tenant: TenantDatabase,
     private readonly destinations: DestinationRepository,
     private readonly deliveries: DeliveryRepository,
-    private readonly outbox: OutboxSignal,
+    private readonly outbox: OutboxNotifier,
   ) {}
 
   /**
@@ -50,8 +50,7 @@ export class EventsService {
     const occurredAtMs = dto.occurred_at_ms ?? Date.now();
 
     const planned = await this.storeEvent(account, { idempotencyKey, fingerprint, canonical: dto.canonical, uid: dto.uid, occurredAtMs, data });
-    // The commit notified the other processes' dispatchers; this one's is told directly.
-    this.outbox.wake();
+    this.outbox.committed();
 
     return {
       id: idempotencyKey,

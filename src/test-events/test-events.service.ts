@@ -4,7 +4,7 @@ import type { CanonicalEvent } from '../common/canonical-event.js';
 import { APP_CONFIG, type AppConfig } from '../config/app-config.js';
 import { deliveryWorkflowId } from '../deliveries/delivery-dispatcher.js';
 import { DeliveryRepository } from '../deliveries/delivery.repository.js';
-import { OutboxSignal } from '../deliveries/outbox-signal.js';
+import { OutboxNotifier } from '../deliveries/outbox-notifier.js';
 import { DestinationRepository } from '../destinations/destination.repository.js';
 import { deliveryEventId } from '../events/event-id.js';
 import { serializeWebhookBody, type ClickContext } from '../events/webhook-body.js';
@@ -38,7 +38,7 @@ export class TestEventsService {
   constructor(
     private readonly destinations: DestinationRepository,
     private readonly deliveries: DeliveryRepository,
-    private readonly outbox: OutboxSignal,
+    private readonly outbox: OutboxNotifier,
   ) {}
 
   async send(accountId: string, destinationId: string, canonical: CanonicalEvent): Promise<TestDeliveryDto> {
@@ -69,7 +69,7 @@ export class TestEventsService {
       workflowId: deliveryWorkflowId(eventId),
     });
     // In the outbox like any ingested delivery: the dispatcher starts it, Temporal up or not.
-    this.outbox.wake();
+    this.outbox.committed();
     this.logger.log(`test event ${eventId} sent to destination ${destinationId}`);
     return { event_id: eventId, destination_id: destinationId, canonical, event: targetEvent, status: 'pending', test: true, workflow_id: deliveryWorkflowId(eventId) };
   }
