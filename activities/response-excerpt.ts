@@ -32,6 +32,8 @@ export function responseExcerpt(body: Uint8Array, secrets: ReadonlyArray<string>
  * is likely to use, in one pass (so a mask is never masked again), plus a secret cut off at the end.
  */
 export function maskSecrets(text: string, secrets: ReadonlyArray<string>): string {
+  // Most receivers answer with an empty body: nothing to mask, and no reason to build the forms.
+  if (text === '') return text;
   const forms = new Set<string>();
   for (const secret of secrets) {
     // HTTP strips the whitespace around a header value, so the receiver echoes the trimmed value.
