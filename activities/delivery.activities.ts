@@ -303,7 +303,7 @@ export function createDeliveryActivities(dependencies: DeliveryActivityDependenc
         }
         // The delay travels in the details too: after a local first attempt the workflow waits it out
         // itself, and Temporal does not hand nextRetryDelay back to workflow code.
-        const details: AttemptFailureDetails[] = [{ statusCode: response?.statusCode ?? null, retryDelayMs: retryDelayMs?.delayMs }];
+        const details: AttemptFailureDetails[] = [{ statusCode: response?.statusCode ?? null, retryDelayMs: retryDelayMs?.delayMs, endedAtMs: finishedAtMs }];
         if (outcome.kind === 'permanent') {
           throw ApplicationFailure.create({ type: outcome.errorType, message: outcome.reason, nonRetryable: true, details });
         }

@@ -64,6 +64,11 @@ export interface AttemptFailureDetails {
   statusCode: number | null;
   /** The delay the attempt chose before the next one (Retry-After, the floor or the backoff). */
   retryDelayMs?: number;
+  /**
+   * When the attempt ended (ms since the epoch). Workflow time stands still while a local activity
+   * runs, so the end of the wait that follows is counted from this, not from the workflow's clock.
+   */
+  endedAtMs?: number;
 }
 
 export interface DeliveryWorkflowResult {

@@ -95,10 +95,10 @@ export async function deliveryWorkflow(input: DeliveryWorkflowInput): Promise<De
         reservedSlotAtMs = undefined;
         const attemptsAfter = retry.maxAttempts > 0 ? retry.maxAttempts - spent.attempts : undefined;
         // As Temporal's retry policy would: no attempt left, or none that could start within the window.
-        if ((attemptsAfter !== undefined && attemptsAfter <= 0) || Date.now() - scheduledAtMs + attempt.retryDelayMs >= windowLeftMs) throw attempt.error;
+        if ((attemptsAfter !== undefined && attemptsAfter <= 0) || attempt.nextAttemptAtMs - scheduledAtMs >= windowLeftMs) throw attempt.error;
         // The backoff a regular activity spends in Temporal's retry timer, here a workflow timer; the
         // memo tells the API when it ends (no pending activity does meanwhile).
-        upsertMemo({ [NEXT_ATTEMPT_AT_MEMO]: Date.now() + attempt.retryDelayMs });
+        upsertMemo({ [NEXT_ATTEMPT_AT_MEMO]: attempt.nextAttemptAtMs });
         await sleep(attempt.retryDelayMs);
         spent.windowMs += Date.now() - scheduledAtMs;
         continue;
@@ -147,7 +147,7 @@ type AttemptResult =
   | { outcome: 'sent' }
   | { outcome: 'held'; hold: DeliveryHold }
   /** The local first attempt failed and may be retried after `retryDelayMs`. */
-  | { outcome: 'failed'; error: Error; retryDelayMs: number };
+  | { outcome: 'failed'; error: Error; retryDelayMs: number; nextAttemptAtMs: number };
 
 type AttemptInput = Parameters<DeliveryActivities['sendWebhook']>[0];
 
@@ -178,8 +178,11 @@ async function attemptLocally(input: DeliveryWorkflowInput, attempt: AttemptInpu
     if (cause instanceof ApplicationFailure && (cause.nonRetryable || (PERMANENT_ERROR_TYPES as readonly string[]).includes(cause.type ?? ''))) throw error;
     // The attempt's own choice (Retry-After, the retry floor, the backoff) when it got that far; else the policy's first interval.
     const [details] = (cause instanceof ApplicationFailure ? cause.details : undefined) ?? [];
-    const chosen = (details as AttemptFailureDetails | undefined)?.retryDelayMs;
-    return { outcome: 'failed', error: error as Error, retryDelayMs: typeof chosen === 'number' && chosen > 0 ? chosen : input.retry.initialIntervalMs };
+    const { retryDelayMs: chosen, endedAtMs } = (details as AttemptFailureDetails | undefined) ?? {};
+    const retryDelayMs = typeof chosen === 'number' && chosen > 0 ? chosen : input.retry.initialIntervalMs;
+    // The timer starts when this workflow task completes, just after the attempt ended.
+    const nextAttemptAtMs = (typeof endedAtMs === 'number' ? endedAtMs : Date.now()) + retryDelayMs;
+    return { outcome: 'failed', error: error as Error, retryDelayMs, nextAttemptAtMs };
   }
 }
 
