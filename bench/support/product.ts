@@ -4,6 +4,13 @@ import { Pool } from 'undici';
 import { findFreePort } from '../../src/common/free-port.js';
 import { spawnNode, waitForHttp, type BenchChild } from './processes.js';
 
+/**
+ * glibc's allocator settings the worker is deployed with (Dockerfile, docker-compose.yml,
+ * `npm run start:worker`): without them a burst of attempts leaves its freed native memory in
+ * per-thread arenas rather than returning it, which the backlog phase reads as growth.
+ */
+const WORKER_MALLOC_ENV = { MALLOC_ARENA_MAX: '2', MALLOC_TRIM_THRESHOLD_: '131072', MALLOC_MMAP_THRESHOLD_: '131072' };
+
 /** The product as production runs it: `node dist/src/main.js` and `node dist/src/worker.js`. */
 export interface Product {
   api: BenchChild;
@@ -65,7 +72,7 @@ export async function startProduct({ databaseUrl, temporalAddress, logDir, concu
   // Same flags as `npm run start:api` / `start:worker`, plus the counting preload.
   const execArgv = ['--enable-source-maps', '--import', dist('bench/support/instrument.js').href];
   const spawnWorker = (name: string, port: number, extraEnv: Record<string, string> = {}) =>
-    spawnNode({ name, script: fileURLToPath(dist('src/worker.js')), env: { ...env, PORT: String(port), METRICS_PORT: String(port), ...extraEnv }, execArgv, logDir });
+    spawnNode({ name, script: fileURLToPath(dist('src/worker.js')), env: { ...env, ...WORKER_MALLOC_ENV, PORT: String(port), METRICS_PORT: String(port), ...extraEnv }, execArgv, logDir });
   const spawnApi = (name: string, port: number) => spawnNode({ name, script: fileURLToPath(dist('src/main.js')), env: { ...env, PORT: String(port) }, execArgv, logDir });
   const worker = spawnWorker('worker', workerPort);
   const api = spawnApi('api', apiPort);
