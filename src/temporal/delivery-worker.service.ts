@@ -40,6 +40,10 @@ export const DELIVERY_WORKER_TUNING = {
   maxCachedWorkflows: MAX_CACHED_WORKFLOWS,
   maxConcurrentActivityTaskExecutions: MAX_CONCURRENT_ATTEMPTS,
   maxConcurrentLocalActivityExecutions: MAX_CONCURRENT_ATTEMPTS,
+  // A workflow task stays open while its local first attempt runs, so each attempt in flight holds
+  // one of these: at the SDK's default of 40, twenty attempts hanging at one receiver left the other
+  // destinations' deliveries half of them. As many as attempts, so attempts are the bound.
+  maxConcurrentWorkflowTaskExecutions: MAX_CONCURRENT_ATTEMPTS,
   // Heartbeats carry cancellations: flush them within a second so a cancel aborts a hanging attempt promptly.
   maxHeartbeatThrottleInterval: '1 second',
   defaultHeartbeatThrottleInterval: '1 second',
