@@ -130,6 +130,9 @@ export function createDeliveryActivities(dependencies: DeliveryActivityDependenc
       // Temporal counts attempts per scheduled activity; the run's count goes on across a hold.
       const runAttempt = ('attemptsBefore' in input ? (input.attemptsBefore ?? 0) : 0) + attempt;
       let log = logger.child({ event_id: eventId, attempt: runAttempt });
+      // A local activity (the run's first attempt) has no heartbeats: the SDK refuses them with a
+      // warning each, and its cancellation reaches cancellationSignal directly.
+      const heartbeat = context.info.isLocal ? () => undefined : () => context.heartbeat();
       // Once the request went out, its outcome must reach the database even while PostgreSQL blinks:
       // failing the activity instead would lose the outcome and make Temporal send the webhook again.
       // The record is idempotent per (event, run, attempt), so a retry never counts it twice.
@@ -137,7 +140,7 @@ export function createDeliveryActivities(dependencies: DeliveryActivityDependenc
         retryWhileDatabaseUnavailable(() => store.recordAttempt(record), {
           isUnavailable: (error) => store.isUnavailableError(error),
           deadlineMs: activityStartedAtMs + startToCloseTimeoutMs - RECORD_DEADLINE_MARGIN_MS,
-          heartbeat: () => context.heartbeat(),
+          heartbeat,
           onRetry: (error) => log.warn(databaseErrorFacts(error), 'database unavailable while recording the attempt; retrying'),
           now,
         });
@@ -217,8 +220,8 @@ export function createDeliveryActivities(dependencies: DeliveryActivityDependenc
         }
         const signingSecrets = [destination.signingSecret, destination.previousSigningSecret].filter((secret): secret is string => secret !== null);
         const signed = standardWebhookHeaders(eventId, signingSecrets, request.body ?? '', startedAtMs);
-        // Cancellation reaches a running activity only through heartbeats; a quick attempt sends none.
-        const heartbeats = setInterval(() => context.heartbeat(), HEARTBEAT_INTERVAL_MS);
+        // Cancellation reaches a running regular activity only through heartbeats; a quick attempt sends none.
+        const heartbeats = setInterval(heartbeat, HEARTBEAT_INTERVAL_MS);
         try {
           response = await http.send({
             url: request.url,
