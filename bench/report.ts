@@ -396,6 +396,23 @@ function cpuTable(product: ProductResult[], b: CeilingBResult | undefined, peer:
   return lines;
 }
 
+/** The noisy load's tail, as `at s → ms` pairs, slowest first. */
+function slowest(load: NoisyNeighbourResult['quiet']): string {
+  return load.slowest
+    .map((x) => {
+      const p = x.parts;
+      return `${fmt(x.atS, 1)} s → ${ms(x.ms)}${p ? ` (API ${ms(p.api)}, outbox ${ms(p.outbox)}, task queue ${ms(p.taskQueue)}, worker ${ms(p.worker)})` : ''}`;
+    })
+    .join('; ');
+}
+
+/** The hanging receiver's attempts that ended during a load: how many, and from when to when. */
+function endedAt(load: NoisyNeighbourResult['quiet']): string {
+  const at = load.hangingEndedAtS;
+  if (at.length === 0) return '0';
+  return `${fmt(at.length)}, ${fmt(Math.min(...at), 1)}–${fmt(Math.max(...at), 1)} s`;
+}
+
 /** The noisy-neighbour and limiter phases (docs/TRAFFIC.md): what one destination's trouble or limit does to the traffic. */
 function trafficControl(noisy: NoisyNeighbourResult | undefined, limiter: LimiterResult | undefined): string[] {
   const lines: string[] = ['## Destination traffic control', ''];
@@ -419,6 +436,8 @@ function trafficControl(noisy: NoisyNeighbourResult | undefined, limiter: Limite
           ['ingest → arrival p50', ms(quiet.arrivalP50Ms), ms(loud.arrivalP50Ms), ms(calm.arrivalP50Ms)],
           ['ingest → arrival p99', ms(quiet.arrivalP99Ms), ms(loud.arrivalP99Ms), ms(calm.arrivalP99Ms)],
           ['ingest → arrival max', ms(quiet.arrivalMaxMs), ms(loud.arrivalMaxMs), ms(calm.arrivalMaxMs)],
+          ['slowest 1 %: ingested at (s into the load) → latency', slowest(quiet), slowest(loud), slowest(calm)],
+          ['attempts at the hanging receiver that timed out during the load, at (s)', endedAt(quiet), endedAt(loud), endedAt(calm)],
           ['ingest request p50 / p99', `${ms(quiet.ingestP50Ms)} / ${ms(quiet.ingestP99Ms)}`, `${ms(loud.ingestP50Ms)} / ${ms(loud.ingestP99Ms)}`, `${ms(calm.ingestP50Ms)} / ${ms(calm.ingestP99Ms)}`],
           ['worker activity slots in use, peak of 1 s samples', slots(quiet), slots(loud), slots(calm)],
           ['attempts hanging at the receiver when the load started', fmt(quiet.hangingOpenAtStart), fmt(loud.hangingOpenAtStart), fmt(calm.hangingOpenAtStart)],

@@ -37,6 +37,13 @@ export interface HealthyLoad {
   arrivalP50Ms: number;
   arrivalP99Ms: number;
   arrivalMaxMs: number;
+  /**
+   * Where the tail sits: the slowest 1 % of the load (at least 4), each as its ingest's offset from
+   * the load's start (s) and its ingest → arrival latency (ms), slowest first.
+   */
+  slowest: Array<{ atS: number; ms: number; parts?: LatencyParts }>;
+  /** Offsets (s, from the load's start) at which attempts hanging at the receiver ended (timed out) during the load. */
+  hangingEndedAtS: number[];
   /** The most of the worker's activity slots in use at once (one-second samples of its /metrics). */
   peakActivitySlots: number | undefined;
   /** What the hanging receiver held open at the start of this load (0 in the quiet run). */
@@ -53,6 +60,18 @@ export interface HealthyLoad {
     activityScheduleToStartMeanMs: number | undefined;
     workflowTaskScheduleToStartMeanMs: number | undefined;
   };
+}
+
+/**
+ * Where one delivery's ingest → arrival went (ms): the ingest request until the event's transaction
+ * began (deliveries.created_at), from there until its workflow started (the outbox), until the
+ * worker took its first workflow task (Temporal's task queue), and from then until it reached the sink.
+ */
+export interface LatencyParts {
+  api: number;
+  outbox: number;
+  taskQueue: number;
+  worker: number;
 }
 
 export interface NoisyNeighbourResult {
@@ -169,13 +188,14 @@ export async function noisyNeighbourRun(options: {
           .catch(() => undefined);
       }, 1_000);
       const metricsBefore = await readPrometheus(product.workerMetricsUrl);
+      let t0 = nowMs();
       const stop = ticker(async () => {
         const stats = await sink.stats();
         const hanging = receiver ? `; hanging receiver: ${receiver.stats().open} open, ${receiver.stats().requests} requests` : '';
         return `${label}: ${sentAt.size}/${events} ingested at ${HEALTHY_RATE_PER_SECOND}/s, ${stats.ids}/${events} arrived${hanging}`;
       });
       try {
-        const t0 = nowMs();
+        t0 = nowMs();
         const inFlight: Promise<void>[] = [];
         for (let i = 0; i < events; i++) {
           const scheduledAt = t0 + (i * 1000) / HEALTHY_RATE_PER_SECOND;
@@ -202,11 +222,15 @@ export async function noisyNeighbourRun(options: {
       const counted = metricsAfter.size > 0;
       const delta = (name: string) => (counted ? (metricSum(metricsAfter, name) ?? 0) - (metricSum(metricsBefore, name) ?? 0) : undefined);
       const latencies: number[] = [];
+      const timed: Array<{ atS: number; ms: number; eventId: string; start: number; arrival: number }> = [];
       for (const [eventId, start] of sentAt) {
         const arrival = arrivals.get(eventId);
         if (arrival === undefined) throw new Error(`${label}: healthy delivery ${eventId} never reached the sink`);
         latencies.push(arrival - start);
+        timed.push({ atS: (start - t0) / 1000, ms: arrival - start, eventId, start, arrival });
       }
+      const loadEndMs = t0 + (events * 1000) / HEALTHY_RATE_PER_SECOND;
+      const hangingEndedAtS = (receiver?.stats().closedAtMs ?? []).filter((at) => at >= t0 && at <= loadEndMs).map((at) => (at - t0) / 1000);
       return {
         events,
         offeredPerSecond: HEALTHY_RATE_PER_SECOND,
@@ -216,6 +240,13 @@ export async function noisyNeighbourRun(options: {
         arrivalP50Ms: percentile(latencies, 50),
         arrivalP99Ms: percentile(latencies, 99),
         arrivalMaxMs: Math.max(...latencies),
+        slowest: await Promise.all(
+          timed
+            .sort((a, b) => b.ms - a.ms)
+            .slice(0, Math.max(4, Math.ceil(events / 100)))
+            .map(async (x) => ({ atS: x.atS, ms: x.ms, parts: await latencyParts(client, db, x.eventId, x.start, x.arrival).catch(() => undefined) })),
+        ),
+        hangingEndedAtS,
         peakActivitySlots,
         hangingOpenAtStart,
         worker: {
@@ -313,6 +344,23 @@ async function createDestination(product: Product, tenant: (path: string) => str
   const response = await product.request<DestinationBody>('POST', tenant('/destinations'), { headers: { 'X-Shared-Secret': 'bench' }, ...body });
   if (response.status !== 201) throw new Error(`creating a destination answered ${response.status}: ${JSON.stringify(response.body)}`);
   return response.body;
+}
+
+/** Splits one delivery's latency at its row's creation, its workflow's start and its first workflow task (see LatencyParts). */
+async function latencyParts(client: Client, db: pg.Pool, eventId: string, sentAtMs: number, arrivedAtMs: number): Promise<LatencyParts | undefined> {
+  const row = (await db.query<{ created_ms: string }>(`SELECT extract(epoch FROM created_at) * 1000 AS created_ms FROM deliveries WHERE event_id = $1`, [eventId])).rows[0];
+  if (!row) return undefined;
+  const createdMs = Number(row.created_ms);
+  const history = await client.workflow.getHandle(`delivery-${eventId}`).fetchHistory();
+  const at = (index: number) => {
+    const time = history.events?.[index]?.eventTime;
+    return time?.seconds == null ? undefined : Number(String(time.seconds)) * 1000 + (time.nanos ?? 0) / 1e6;
+  };
+  // Events 1..3: WorkflowExecutionStarted, WorkflowTaskScheduled, WorkflowTaskStarted.
+  const startedMs = at(0);
+  const taskStartedMs = at(2);
+  if (startedMs === undefined || taskStartedMs === undefined) return undefined;
+  return { api: createdMs - sentAtMs, outbox: startedMs - createdMs, taskQueue: taskStartedMs - startedMs, worker: arrivedAtMs - taskStartedMs };
 }
 
 /** The worker's activity slots in use and free now, from the SDK's gauges on its /metrics. */

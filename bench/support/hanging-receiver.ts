@@ -13,6 +13,8 @@ export interface HangingStats {
   open: number;
   /** The most requests open at once. */
   peakOpen: number;
+  /** When each request ended (the sender gave up: its timeout), epoch ms, in order. */
+  closedAtMs: number[];
 }
 
 export interface HangingReceiver {
@@ -35,6 +37,7 @@ export async function startHangingReceiver(): Promise<HangingReceiver> {
   let connections = 0;
   let open = 0;
   let peakOpen = 0;
+  const closedAtMs: number[] = [];
   const server = createServer((request: IncomingMessage) => {
     requests += 1;
     open += 1;
@@ -46,6 +49,7 @@ export async function startHangingReceiver(): Promise<HangingReceiver> {
     request.resume();
     request.socket.once('close', () => {
       open -= 1;
+      closedAtMs.push(Date.now());
     });
   });
   // Node's defaults would end an idle request after 5 minutes or a kept-alive socket after 5 s;
@@ -63,7 +67,7 @@ export async function startHangingReceiver(): Promise<HangingReceiver> {
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    stats: () => ({ requests, ids: ids.size, connections, open, peakOpen }),
+    stats: () => ({ requests, ids: ids.size, connections, open, peakOpen, closedAtMs: [...closedAtMs] }),
     async close() {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
