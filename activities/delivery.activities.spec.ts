@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import type { AttemptRecord, AttemptStore, DeliveryTarget } from '../contract/attempt-store.js';
 import type { SendWebhookInput } from '../contract/delivery-activities.js';
+import type { ReleaseRequest, ReleaseResult } from '../contract/traffic-gate.js';
 import type { WebhookConnector, WebhookResponse } from '../contract/webhook-connector.js';
 import { createDeliveryActivities, type LegacySendWebhookInput } from './delivery.activities.js';
 
@@ -76,7 +77,7 @@ function harness({
   // The gate admits everything: its decisions have their own tests (src/traffic) against the real database.
   const gate = {
     admit: vi.fn(async () => ({ admitted: true as const, probe: false, delayMs: 0 })),
-    release: vi.fn(async () => ({ opened: undefined, recovered: undefined, disabled: undefined, wake: [] })),
+    release: vi.fn(async (_request: ReleaseRequest): Promise<ReleaseResult> => ({ opened: undefined, recovered: undefined, disabled: undefined, wake: [] })),
   };
   const notifier = { notify: vi.fn(async () => undefined) };
   const activities = createDeliveryActivities({
@@ -164,6 +165,31 @@ describe('sendWebhook', () => {
     expect(failure).toBeInstanceOf(ApplicationFailure);
     expect(failure).toMatchObject({ type: 'RetryableHttpStatus', nonRetryable: false, nextRetryDelay: floorMs });
     expect(store.recordAttempt.mock.calls[0]![0].status).toBe('retrying');
+  });
+
+  it("holds a retry that would fall inside the breaker's cool-down until its end, counting the attempt, and releases once", async () => {
+    const { gate, store, send } = harness({ response: unavailable() });
+    const openUntilMs = Date.now() + 30_000;
+    gate.release.mockResolvedValueOnce({ opened: undefined, recovered: undefined, openUntilMs, disabled: undefined, wake: [] });
+
+    const result = await send({ initialIntervalMs: 1_000 });
+    expect(result).toMatchObject({ held: { reason: 'breaker_open', attemptsMade: 1, exact: true } });
+    const { waitMs } = (result as { held: { waitMs: number } }).held;
+    // The rest of the cool-down, spread by up to 2 s as held deliveries are.
+    expect(waitMs).toBeGreaterThan(28_000);
+    expect(waitMs).toBeLessThanOrEqual(32_100);
+    expect(gate.release).toHaveBeenCalledTimes(1);
+    expect(gate.release.mock.calls[0]![0]).toMatchObject({ outcome: { kind: 'retryable_failure' } });
+    expect(store.recordAttempt.mock.calls[0]![0].status).toBe('retrying');
+  });
+
+  it('keeps its own backoff when that outlasts the cool-down, and fails the attempt for Temporal to retry', async () => {
+    const { gate, send } = harness({ response: unavailable() });
+    gate.release.mockResolvedValueOnce({ opened: undefined, recovered: undefined, openUntilMs: Date.now() + 2_000, disabled: undefined, wake: [] });
+
+    const failure = await failureOf(send({ initialIntervalMs: 60_000 }));
+    expect(failure).toMatchObject({ type: 'RetryableHttpStatus', nonRetryable: false });
+    expect(gate.release).toHaveBeenCalledTimes(1);
   });
 
   it("sends with the attempt timeout of the run's plan", async () => {

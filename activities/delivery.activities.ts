@@ -86,13 +86,13 @@ export function createDeliveryActivities(dependencies: DeliveryActivityDependenc
   };
 
   /** What the release changed: wake waiters, tell the account. Failures are logged; leases expire by themselves. */
-  const release = async (target: DeliveryTarget, breaker: BreakerSettings, outcome: HealthOutcome, log: Logger) => {
+  const release = async (target: DeliveryTarget, breaker: BreakerSettings, outcome: HealthOutcome, log: Logger): Promise<ReleaseResult | undefined> => {
     let result: ReleaseResult;
     try {
       result = await gate.release({ destinationId: target.destination.id, accountId: target.accountId, eventId: target.eventId, outcome, breaker });
     } catch (error) {
       log.warn(databaseErrorFacts(error), 'traffic gate not updated after the attempt; its lease expires on its own');
-      return;
+      return undefined;
     }
     if (result.wake.length > 0) {
       await waker.wake(result.wake).catch((error: unknown) => log.warn({ err_message: String(error) }, 'waking held deliveries failed; they wake on their own timers'));
@@ -111,6 +111,7 @@ export function createDeliveryActivities(dependencies: DeliveryActivityDependenc
       log.warn({ destination_id: destinationId }, `destination disabled: ${result.disabled.reason}`);
       await notifyQuietly({ ...common, type: 'destination.disabled', key: `destination.disabled:${destinationId}:${result.disabled.atMs}`, occurredAtMs: result.disabled.atMs, data: { destination_id: destinationId, reason: result.disabled.reason } }, log);
     }
+    return result;
   };
 
   return {
@@ -204,8 +205,13 @@ export function createDeliveryActivities(dependencies: DeliveryActivityDependenc
         return held(admission.reason, admission.waitMs + spread, admission.exact, admission.reservedSlotAtMs);
       }
 
-      // From here the attempt holds a slot: whatever happens, it is released with the outcome.
+      // From here the attempt holds a slot: whatever happens, it is released with the outcome, once.
       let health: HealthOutcome = { kind: 'neutral' };
+      let released = false;
+      const releaseOnce = () => {
+        released = true;
+        return release(target, breaker, health, log);
+      };
       try {
         // A rate slot less than a second ahead: waited for here, where a sleep is precise (a cancel ends it).
         if (admission.delayMs > 0) await context.sleep(admission.delayMs);
@@ -304,6 +310,18 @@ export function createDeliveryActivities(dependencies: DeliveryActivityDependenc
           // The attempt counts (it was made and recorded); the wait does not.
           return { held: { reason: 'breaker_open', waitMs: breaker.cooldownMs, attemptsMade: attempt, exact: true } };
         }
+        if (retrying && outcome.kind === 'retryable') {
+          // A retry due while the breaker is open would only be held: it waits for the cool-down's
+          // end instead (or for its own backoff, when that is longer), spread as held deliveries are,
+          // and saves Temporal an activity and two workflow tasks per retry of a destination that is down.
+          const openUntilMs = (await releaseOnce())?.openUntilMs;
+          if (openUntilMs !== undefined) {
+            const untilReopenMs = openUntilMs - finishedAtMs + random() * Math.min(BREAKER_WAKE_SPREAD_MS, breaker.cooldownMs);
+            if (untilReopenMs > retryDelayMs.delayMs) {
+              return { held: { reason: 'breaker_open', waitMs: Math.round(untilReopenMs), attemptsMade: attempt, exact: true } };
+            }
+          }
+        }
         // The delay travels in the details too: after a local first attempt the workflow waits it out
         // itself, and Temporal does not hand nextRetryDelay back to workflow code.
         const details: AttemptFailureDetails[] = [{ statusCode: response?.statusCode ?? null, retryDelayMs: retryDelayMs?.delayMs, endedAtMs: finishedAtMs }];
@@ -318,7 +336,7 @@ export function createDeliveryActivities(dependencies: DeliveryActivityDependenc
           nextRetryDelay: retryDelayMs?.overridesBackoff ? retryDelayMs.delayMs : undefined,
         });
       } finally {
-        await release(target, breaker, health, log);
+        if (!released) await releaseOnce();
       }
     },
 

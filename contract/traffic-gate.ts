@@ -93,6 +93,8 @@ export interface ReleaseResult {
   opened: { atMs: number; reason: string } | undefined;
   /** A probe succeeded: the breaker closed again. */
   recovered: { atMs: number } | undefined;
+  /** The breaker is open after this release, its cool-down ending then (epoch ms); undefined otherwise. */
+  openUntilMs?: number;
   /** Failing longer than `autoDisableAfterMs`: the destination was disabled with this reason. */
   disabled: { atMs: number; reason: string } | undefined;
   /** Workflows of waiting deliveries to wake now that a slot is free. */

@@ -356,6 +356,26 @@ describe('outbox claims', () => {
     }, 30_000, `${total} workflows on the app's task queue`);
   }, 120_000);
 
+  it('gives a failing destination its cap alone as its dispatch window, and the whole window again once it succeeds', async () => {
+    const destination = await createDestination(app, { url: 'http://127.0.0.1:9/unused', event_map: { contact: 'Lead' }, max_in_flight: 3 });
+    for (let index = 0; index < 20; index++) await insertOutboxRow(app, destination.id, hexId('fa', index));
+    // Failing: two retryable failures since its last success, the breaker still closed.
+    await app.dataSource.query(`INSERT INTO destination_health (destination_id, account_id, failure_streak, failing_since) VALUES ($1, $2, 2, now())`, [
+      destination.id,
+      app.accountId,
+    ]);
+    const dispatcher = new OutboxDispatcher(app.config, app.nest.get(DeliveryRepository), app.nest.get(DeliveryDispatcher), new OutboxSignal(), {} as OutboxListener);
+    const dispatched = async () => {
+      for (;;) if ((await dispatcher.dispatchOnce()).claimed === 0) break;
+      const [row] = await app.dataSource.query(`SELECT count(*)::int AS n FROM deliveries WHERE destination_id = $1 AND dispatched_at IS NOT NULL`, [destination.id]);
+      return row.n as number;
+    };
+    expect(await dispatched()).toBe(3);
+    // A success ends the streak: max(DISPATCH_WINDOW_FACTOR 2 × 3, DISPATCH_WINDOW_MIN 10) before a first attempt.
+    await app.dataSource.query(`UPDATE destination_health SET failure_streak = 0, failing_since = NULL WHERE destination_id = $1`, [destination.id]);
+    expect(await dispatched()).toBe(Math.max(2 * 3, app.config.outbox.windowMinimum));
+  });
+
   it("notifies other processes' dispatchers once an ingest committed, and covers a burst of commits with two NOTIFYs", async () => {
     const listener = new pg.Client({ connectionString: app.config.databaseUrl });
     await listener.connect();

@@ -277,6 +277,53 @@ describe('a decision reads what the previous holder of the lock wrote', () => {
   });
 });
 
+describe('within one process', () => {
+  it("holds at most one of the pool's connections per destination: a destination stuck on its row lock leaves the others the rest", async () => {
+    // A worker of its own, with a small pool, and a destination whose row another process holds locked.
+    const small = await new DataSource(dataSourceOptions({ url: database.url, poolSize: 4 })).initialize();
+    const tenant = new TenantDatabase(small);
+    const gate = new PostgresTrafficGate(new TrafficRepository(small, tenant), new DestinationRepository(tenant));
+    const stuck = await newDestination();
+    const other = await newDestination();
+    const limits = { ratePerSecond: null, maxInFlight: 20 };
+    const lockWaiters = async () => {
+      const [row]: Array<{ n: number }> = await pools[2]!.query(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+      );
+      return row!.n;
+    };
+    await gate.admit(request(stuck, 'warm', limits));
+    await release(gate, stuck, 'warm');
+    const blocker = pools[2]!.createQueryRunner();
+    await blocker.connect();
+    try {
+      await blocker.startTransaction();
+      await blocker.query(`SELECT 1 FROM destination_health WHERE destination_id = $1 FOR UPDATE`, [stuck]);
+      // Twelve attempts to the stuck destination end at once, as twenty timeouts at one receiver do.
+      const stuckReleases = Array.from({ length: 12 }, (_, i) => {
+        const eventId = `stuck-${i}`;
+        return release(gate, stuck, eventId, { kind: 'retryable_failure', reason: 'AttemptTimeout' });
+      });
+      for (let i = 0; i < 200 && (await lockWaiters()) === 0; i++) await sleep(10);
+      // Another destination's attempt is admitted and released while all of them wait.
+      const admitted = await gate.admit(request(other, 'other-1', limits));
+      const released = await release(gate, other, 'other-1');
+      expect(admitted).toEqual({ admitted: true, probe: false, delayMs: 0 });
+      expect(released.wake).toEqual([]);
+      // Only one of the twelve is in the database, waiting on the lock; the rest wait their turn in the process.
+      expect(await lockWaiters()).toBe(1);
+      await blocker.commitTransaction();
+      const results = await Promise.all(stuckReleases);
+      expect(results).toHaveLength(12);
+      expect(await health(stuck)).toMatchObject({ failure_streak: 12, breaker: 'open' });
+    } finally {
+      if (blocker.isTransactionActive) await blocker.rollbackTransaction();
+      await blocker.release();
+      await small.destroy();
+    }
+  }, 30_000);
+});
+
 describe('under concurrency across processes', () => {
   /**
    * `deliveries` deliveries, each trying until admitted, spread over the pools: a held one waits

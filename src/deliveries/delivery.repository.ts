@@ -286,6 +286,13 @@ export class DeliveryRepository implements AttemptStore {
                   WHEN t.paused_at IS NOT NULL OR NOT a.enabled THEN 0
                   -- Breaker not closed: one, so that a probe can always be made, and no more.
                   WHEN h.breaker IS DISTINCT FROM 'closed' AND h.breaker IS NOT NULL THEN 1
+                  -- Failing (a retryable failure since its last success): its cap alone, no deliveries
+                  -- waiting ahead in Temporal for slots that its failing attempts are not going to free.
+                  WHEN COALESCE(h.failure_streak, 0) > 0 THEN GREATEST(
+                    COALESCE(t.max_in_flight, a.default_max_in_flight, $4::int),
+                    CEIL(COALESCE(t.rate_limit_per_second, a.default_rate_limit_per_second, $5::float8))::int,
+                    1
+                  )
                   ELSE GREATEST(
                     $3::int * COALESCE(t.max_in_flight, a.default_max_in_flight, $4::int),
                     CEIL($3::int * COALESCE(t.rate_limit_per_second, a.default_rate_limit_per_second, $5::float8))::int,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import AsyncLock from 'async-lock';
 import type { Admission, AdmissionRequest, ReleaseRequest, ReleaseResult, TrafficGate } from '../../contract/traffic-gate.js';
 import { DestinationRepository } from '../destinations/destination.repository.js';
 import { decideAdmission, decideRelease, heldForSlot } from './traffic-rules.js';
@@ -13,15 +14,34 @@ import { TrafficRepository } from './traffic.repository.js';
  * one to release (database functions that lock, then read what the lock's previous holder wrote).
  * Everything else (a rate limit, an open or half-open breaker, a failure) is decided here by
  * traffic-rules.ts in one short transaction, as it is the rules that need the state.
+ *
+ * Within one process, the decisions of one destination also take turns here, before they take a
+ * database connection: they would wait for each other on the row lock anyway, and a connection
+ * waiting on a lock is one the other destinations cannot use. Twenty attempts timing out together
+ * at one receiver used to queue twenty failure releases on its row, holding every connection of the
+ * worker's pool (10) for a few hundred milliseconds; every other destination's attempts and the
+ * outbox dispatcher waited for a connection meanwhile (benchmark noisy-neighbour phase, docs/TRAFFIC.md).
+ * Now a destination holds at most one of a process's connections in the gate.
  */
 @Injectable()
 export class PostgresTrafficGate implements TrafficGate {
+  /** One queue per destination id, first come first served; none is refused for being long (maxPending). */
+  private readonly turns = new AsyncLock({ maxPending: Infinity });
+
   constructor(
     private readonly traffic: TrafficRepository,
     private readonly destinations: DestinationRepository,
   ) {}
 
-  async admit(request: AdmissionRequest): Promise<Admission> {
+  admit(request: AdmissionRequest): Promise<Admission> {
+    return this.turns.acquire(request.destinationId, () => this.admitNow(request));
+  }
+
+  release(request: ReleaseRequest): Promise<ReleaseResult> {
+    return this.turns.acquire(request.destinationId, () => this.releaseNow(request));
+  }
+
+  private async admitNow(request: AdmissionRequest): Promise<Admission> {
     // A rate limit moves the limiter's slots at every admission: the rules decide it, below.
     if (request.limits.ratePerSecond === null) {
       const plain = await this.traffic.admitPlain(request, request.limits.maxInFlight, request.leaseMs);
@@ -34,7 +54,7 @@ export class PostgresTrafficGate implements TrafficGate {
     return this.admitInTransaction(request);
   }
 
-  async release(request: ReleaseRequest): Promise<ReleaseResult> {
+  private async releaseNow(request: ReleaseRequest): Promise<ReleaseResult> {
     const { kind } = request.outcome;
     // A failure moves the breaker and the auto-disable clock: the rules decide it, below.
     if (kind === 'success' || kind === 'neutral') {

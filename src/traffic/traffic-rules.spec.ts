@@ -89,7 +89,20 @@ describe('release', () => {
     const third = release(second.next, { kind: 'retryable_failure', reason: 'HTTP 503' });
     expect(third.next).toMatchObject({ breaker: 'open', failureStreak: 3, openUntilMs: T0 + 30_000 });
     expect(third.result.opened?.reason).toBe('3 consecutive failures, the last: HTTP 503');
+    expect(third.result.openUntilMs).toBe(T0 + 30_000);
+    expect(second.result.openUntilMs).toBeUndefined();
     expect(third.wakeCount).toBe(0);
+  });
+
+  it('wakes a waiter for a freed lease while the breaker is closed, none while it is open or probing', () => {
+    const failing = { ...CLOSED_HEALTH, failureStreak: 1, failingSinceMs: T0 - 5_000 };
+    expect(release(failing, { kind: 'retryable_failure', reason: 'HTTP 503' }).wakeCount).toBe(1);
+    // Attempts admitted before the breaker opened end after it: each frees a lease no waiter could use yet.
+    const open = { ...CLOSED_HEALTH, breaker: 'open' as const, failureStreak: 3, failingSinceMs: T0 - 5_000, openedAtMs: T0 - 1_000, openUntilMs: T0 + 29_000 };
+    expect(release(open, { kind: 'retryable_failure', reason: 'HTTP 503' }).wakeCount).toBe(0);
+    expect(release(open, { kind: 'neutral' }).wakeCount).toBe(0);
+    const probing = { ...open, breaker: 'half_open' as const, probeEventId: 'evt-other', probeUntilMs: T0 + 25_000 };
+    expect(release(probing, { kind: 'retryable_failure', reason: 'HTTP 503' }).wakeCount).toBe(0);
   });
 
   it('closes on a successful probe and wakes a batch of waiters; a failed probe opens it again', () => {
@@ -157,12 +170,14 @@ describe('what the one-statement gate decides in SQL', () => {
     }
   });
 
-  it('release of a neutral outcome that was not the probe: nothing changes, whatever the breaker', () => {
+  it('release of a neutral outcome that was not the probe: nothing changes, whatever the breaker; a freed lease wakes a waiter only while it is closed', () => {
     const open: HealthState = { ...failing, breaker: 'open', failureStreak: 3, openedAtMs: T0 - 1_000, openUntilMs: T0 + 29_000 };
     const probing: HealthState = { ...failing, breaker: 'half_open', probeEventId: 'evt-other', probeUntilMs: T0 + 25_000 };
     for (const state of [CLOSED_HEALTH, failing, open, probing]) {
       for (const leased of [true, false]) {
-        expect(release(state, { kind: 'neutral' }, { leased })).toEqual({ next: state, result: { opened: undefined, recovered: undefined }, disableReason: undefined, wakeCount: leased ? 1 : 0 });
+        const wakeCount = leased && state.breaker === 'closed' ? 1 : 0;
+        const openUntilMs = state.breaker === 'open' ? state.openUntilMs : undefined;
+        expect(release(state, { kind: 'neutral' }, { leased })).toEqual({ next: state, result: { opened: undefined, recovered: undefined, openUntilMs }, disableReason: undefined, wakeCount });
       }
     }
   });

@@ -206,7 +206,10 @@ export function decideRelease(state: HealthState, input: { nowMs: number; eventI
   ) {
     disableReason = `failing without a success since ${new Date(next.failingSinceMs).toISOString()}; the last failure: ${outcome.reason}`;
   }
-  // A breaker that just opened has nothing to offer a waiter; a freed slot has one place.
-  const wakeCount = recovered ? RECOVERY_WAKE_BATCH : opened ? 0 : input.leased || wasProbe ? 1 : 0;
-  return { next, result: { opened, recovered }, disableReason, wakeCount };
+  // A freed slot has one place, but only a closed breaker lets a woken delivery use it: woken while
+  // the breaker is open or probing, it would only be held again, at the cost of a signal, a workflow
+  // task and an activity each (the head of the queue waits for the cool-down's end on its own).
+  const wakeCount = recovered ? RECOVERY_WAKE_BATCH : next.breaker !== 'closed' ? 0 : input.leased || wasProbe ? 1 : 0;
+  const openUntilMs = next.breaker === 'open' && next.openUntilMs !== null ? next.openUntilMs : undefined;
+  return { next, result: { opened, recovered, openUntilMs }, disableReason, wakeCount };
 }
