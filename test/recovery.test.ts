@@ -95,7 +95,7 @@ describe('bulk recovery', () => {
 
     const counts = arrivals(receiver);
     expect(counts.size).toBe(2500);
-    expect([...counts.values()].every((count) => count === 2)).toBe(true);
+    expect([...counts].filter(([, count]) => count !== 2)).toEqual([]);
     // 5 pages of 500, two per run: it continued as new.
     expect((await runsOf(tenant, `recover-${started.body.id}`)).length).toBeGreaterThanOrEqual(3);
   }, 420_000);
@@ -157,7 +157,7 @@ describe('bulk recovery', () => {
 
     const counts = arrivals(receiver);
     expect(counts.size).toBe(700);
-    expect([...counts.values()].every((count) => count === 2)).toBe(true);
+    expect([...counts].filter(([, count]) => count !== 2)).toEqual([]);
   }, 300_000);
 
   it('only recovers the window, the statuses and the destination asked for', async () => {

@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import AsyncLock from 'async-lock';
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { Admission, AdmissionRequest, ReleaseRequest, ReleaseResult, TrafficGate } from '../../contract/traffic-gate.js';
 import { DestinationRepository } from '../destinations/destination.repository.js';
 import { decideAdmission, decideRelease, heldForSlot } from './traffic-rules.js';
 import { TrafficRepository } from './traffic.repository.js';
+
+/** One decision under the destination's row lock and the next one waiting for it in PostgreSQL. */
+const GATE_CONNECTIONS_PER_DESTINATION = 2;
 
 /**
  * The traffic gate on PostgreSQL, shared by every worker process: every decision locks the
@@ -21,12 +24,14 @@ import { TrafficRepository } from './traffic.repository.js';
  * at one receiver used to queue twenty failure releases on its row, holding every connection of the
  * worker's pool (10) for a few hundred milliseconds; every other destination's attempts and the
  * outbox dispatcher waited for a connection meanwhile (benchmark noisy-neighbour phase, docs/TRAFFIC.md).
- * Now a destination holds at most one of a process's connections in the gate.
+ * Now a destination holds at most two of a process's connections in the gate: one deciding under
+ * the lock, one already waiting for it inside PostgreSQL, so the lock passes from one decision to
+ * the next without a round trip to this process in between.
  */
 @Injectable()
 export class PostgresTrafficGate implements TrafficGate {
-  /** One queue per destination id, first come first served; none is refused for being long (maxPending). */
-  private readonly turns = new AsyncLock({ maxPending: Infinity });
+  /** Per destination id while it has decisions running or queued, first come first served. */
+  private readonly turns = new Map<string, LimitFunction>();
 
   constructor(
     private readonly traffic: TrafficRepository,
@@ -34,11 +39,25 @@ export class PostgresTrafficGate implements TrafficGate {
   ) {}
 
   admit(request: AdmissionRequest): Promise<Admission> {
-    return this.turns.acquire(request.destinationId, () => this.admitNow(request));
+    return this.inTurn(request.destinationId, () => this.admitNow(request));
   }
 
   release(request: ReleaseRequest): Promise<ReleaseResult> {
-    return this.turns.acquire(request.destinationId, () => this.releaseNow(request));
+    return this.inTurn(request.destinationId, () => this.releaseNow(request));
+  }
+
+  private async inTurn<T>(destinationId: string, decide: () => Promise<T>): Promise<T> {
+    let limit = this.turns.get(destinationId);
+    if (!limit) {
+      limit = pLimit(GATE_CONNECTIONS_PER_DESTINATION);
+      this.turns.set(destinationId, limit);
+    }
+    try {
+      return await limit(decide);
+    } finally {
+      // The last decision of a burst takes its destination's queue with it.
+      if (limit.activeCount === 0 && limit.pendingCount === 0 && this.turns.get(destinationId) === limit) this.turns.delete(destinationId);
+    }
   }
 
   private async admitNow(request: AdmissionRequest): Promise<Admission> {
