@@ -1,7 +1,7 @@
 import { request } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { NON_PUBLIC_ADDRESS_CODE } from '../contract/delivery-error-types.js';
-import { classifySendError, classifyStatusCode } from './attempt-outcome.js';
+import { classifySendError, classifyStatusCode, recordedOutcome, type AttemptOutcome } from './attempt-outcome.js';
 import { nextRetryDelayMs } from './delivery.activities.js';
 import { AttemptTimeoutError } from './webhook-http-client.js';
 
@@ -78,6 +78,37 @@ describe('classifySendError', () => {
     const refusal = Object.assign(new Error('destination resolves to a non-public address (loopback address 127.0.0.1)'), { code: NON_PUBLIC_ADDRESS_CODE });
     const wrapped = Object.assign(new Error('fetch failed', { cause: refusal }), { code: 'UND_ERR_SOCKET' });
     expect(classifySendError(wrapped)).toMatchObject({ kind: 'permanent', errorType: 'DestinationNotPublic', reason: refusal.message });
+  });
+});
+
+describe('recordedOutcome', () => {
+  const failures: Array<[string, AttemptOutcome, number | null]> = [
+    ['a 503', classifyStatusCode(503), 503],
+    ['a 400', classifyStatusCode(400), 400],
+    ['a redirect', classifyStatusCode(302), 302],
+    ['a timeout', classifySendError(new AttemptTimeoutError('attempt timed out')), null],
+    ['a refused connection', classifySendError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })), null],
+    ['a non-public address', classifySendError(Object.assign(new Error('destination resolves to a non-public address'), { code: NON_PUBLIC_ADDRESS_CODE })), null],
+    ['a 2xx without the success body', { kind: 'retryable', errorType: 'UnexpectedResponseBody', reason: 'receiver answered HTTP 200 without the expected success_body' }, 200],
+  ];
+
+  it.each(failures)('reads %s back from its record as the activity writes it', (_name, outcome, statusCode) => {
+    expect(outcome.kind).not.toBe('sent');
+    const error = outcome.kind === 'sent' ? null : `${outcome.errorType}: ${outcome.reason}`;
+    expect(recordedOutcome({ statusCode, error })).toEqual(outcome);
+  });
+
+  it('reads an accepted attempt as sent', () => {
+    expect(recordedOutcome({ statusCode: 204, error: null })).toEqual({ kind: 'sent' });
+  });
+
+  it.each([
+    ['an attempt aborted by a cancellation', { statusCode: null, error: 'Cancelled: the attempt was aborted by a cancellation' }],
+    ['an error of no known type', { statusCode: 500, error: 'SomethingNew: receiver answered HTTP 500' }],
+    ['an error without a type', { statusCode: null, error: 'receiver answered' }],
+    ['no status and no error', { statusCode: null, error: null }],
+  ])('reads %s as no outcome', (_name, record) => {
+    expect(recordedOutcome(record)).toBeUndefined();
   });
 });
 

@@ -1,4 +1,11 @@
-import { NON_PUBLIC_ADDRESS_CODE, type PermanentErrorType, type RetryableErrorType } from '../contract/delivery-error-types.js';
+import type { RecordedAttempt } from '../contract/attempt-store.js';
+import {
+  NON_PUBLIC_ADDRESS_CODE,
+  PERMANENT_ERROR_TYPES,
+  RETRYABLE_ERROR_TYPES,
+  type PermanentErrorType,
+  type RetryableErrorType,
+} from '../contract/delivery-error-types.js';
 
 /**
  * What one HTTP attempt means for the delivery, as the webhook contract promises:
@@ -26,6 +33,23 @@ export function classifyStatusCode(statusCode: number): AttemptOutcome {
     };
   }
   return { kind: 'permanent', errorType: 'PermanentHttpStatus', reason: `receiver answered HTTP ${statusCode}` };
+}
+
+/**
+ * The outcome of an attempt as the activity recorded it (its error as `<type>: <reason>`), for an
+ * execution that finds its attempt already made. Undefined for a record that is no outcome: an
+ * attempt aborted by a cancellation, or a type this code does not know.
+ */
+export function recordedOutcome(record: Pick<RecordedAttempt, 'statusCode' | 'error'>): AttemptOutcome | undefined {
+  if (record.error === null) return record.statusCode === null ? undefined : { kind: 'sent' };
+  const separator = record.error.indexOf(': ');
+  if (separator <= 0) return undefined;
+  const type = record.error.slice(0, separator);
+  const reason = record.error.slice(separator + 2);
+  const retryable = RETRYABLE_ERROR_TYPES.find((known) => known === type);
+  if (retryable) return { kind: 'retryable', errorType: retryable, reason };
+  const permanent = PERMANENT_ERROR_TYPES.find((known) => known === type);
+  return permanent ? { kind: 'permanent', errorType: permanent, reason } : undefined;
 }
 
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);

@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger } from '@temporalio/worker';
 import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
-import type { AttemptRecord, AttemptStore, DeliveryTarget } from '../contract/attempt-store.js';
+import type { AttemptRecord, AttemptStore, DeliveryTarget, RecordedAttempt } from '../contract/attempt-store.js';
 import type { SendWebhookInput } from '../contract/delivery-activities.js';
 import type { ReleaseRequest, ReleaseResult } from '../contract/traffic-gate.js';
 import type { WebhookConnector, WebhookResponse } from '../contract/webhook-connector.js';
@@ -12,8 +12,9 @@ import { createDeliveryActivities, type LegacySendWebhookInput } from './deliver
 const HEADER_SECRET = 'hdr-s3cr3t';
 const SIGNING_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
-function target(): DeliveryTarget {
+function target(recordedAttempt: RecordedAttempt | null = null): DeliveryTarget {
   return {
+    recordedAttempt,
     eventId: 'evt-1',
     accountId: 'acme',
     accountEnabled: true,
@@ -59,15 +60,18 @@ function harness({
   finish = async () => FINISHED,
   minRetryIntervalMs = 100,
   startToCloseTimeoutMs = 15_000,
+  recordedAttempt = null,
 }: {
   response: WebhookResponse;
+  /** The attempt's record as an earlier execution of it left it. */
+  recordedAttempt?: RecordedAttempt | null;
   recordAttempt?: (record: AttemptRecord) => Promise<boolean>;
   finish?: () => Promise<typeof FINISHED | undefined>;
   minRetryIntervalMs?: number;
   startToCloseTimeoutMs?: number;
 }) {
   const store = {
-    loadTarget: vi.fn(async () => target()),
+    loadTarget: vi.fn(async (_eventId: string, _key: { workflowRunId: string; attempt: number }) => target(recordedAttempt)),
     recordAttempt: vi.fn(recordAttempt),
     finish: vi.fn(finish),
     isUnavailableError: isOutage,
@@ -241,6 +245,65 @@ describe('sendWebhook', () => {
     await send();
     expect(metrics.finished).toHaveBeenCalledTimes(counted);
     if (counted > 0) expect(metrics.finished).toHaveBeenCalledWith('sent');
+  });
+});
+
+describe('sendWebhook, for an attempt an earlier execution already made', () => {
+  // MockActivityEnvironment's run; a local first attempt is attempt 1 of its run however often its workflow task is redone.
+  const KEY = { workflowRunId: '00000000-0000-0000-0000-000000000000', attempt: 1 };
+  const endedAtMs = Date.now() - 2_000;
+
+  it('asks for the record of its own run and attempt number', async () => {
+    const { store, send } = harness({ response: ok('accepted') });
+
+    await send();
+    expect(store.loadTarget).toHaveBeenCalledWith('evt-1', KEY);
+  });
+
+  it('fails a recorded 400 as it failed, without sending it again or asking the gate', async () => {
+    const { http, gate, store, send } = harness({
+      response: ok('never sent'),
+      recordedAttempt: { statusCode: 400, error: 'PermanentHttpStatus: receiver answered HTTP 400', endedAtMs },
+    });
+
+    const failure = await failureOf(send());
+    expect(failure).toMatchObject({ type: 'PermanentHttpStatus', nonRetryable: true, message: 'receiver answered HTTP 400' });
+    expect((failure as ApplicationFailure).details).toEqual([{ statusCode: 400, retryDelayMs: undefined, endedAtMs }]);
+    expect(http.send).not.toHaveBeenCalled();
+    expect(gate.admit).not.toHaveBeenCalled();
+    expect(gate.release).not.toHaveBeenCalled();
+    expect(store.recordAttempt).not.toHaveBeenCalled();
+  });
+
+  it('fails a recorded 503 as retryable with the backoff counted from its end, without sending it again', async () => {
+    const { http, gate, send } = harness({
+      response: ok('never sent'),
+      recordedAttempt: { statusCode: 503, error: 'RetryableHttpStatus: receiver answered HTTP 503', endedAtMs },
+    });
+
+    const failure = await failureOf(send({ initialIntervalMs: 1_500 }));
+    expect(failure).toMatchObject({ type: 'RetryableHttpStatus', nonRetryable: false });
+    expect((failure as ApplicationFailure).details).toEqual([{ statusCode: 503, retryDelayMs: 1_500, endedAtMs }]);
+    expect(http.send).not.toHaveBeenCalled();
+    expect(gate.admit).not.toHaveBeenCalled();
+  });
+
+  it('ends a recorded acceptance without sending it again', async () => {
+    const { http, metrics, send } = harness({ response: ok('never sent'), recordedAttempt: { statusCode: 200, error: null, endedAtMs } });
+
+    await expect(send()).resolves.toBeUndefined();
+    expect(http.send).not.toHaveBeenCalled();
+    expect(metrics.attempt).not.toHaveBeenCalled();
+  });
+
+  it('sends an attempt whose record says it was aborted by a cancellation', async () => {
+    const { http, send } = harness({
+      response: ok('accepted'),
+      recordedAttempt: { statusCode: null, error: 'Cancelled: the attempt was aborted by a cancellation', endedAtMs },
+    });
+
+    await send();
+    expect(http.send).toHaveBeenCalledTimes(1);
   });
 });
 

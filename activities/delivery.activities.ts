@@ -9,7 +9,7 @@ import type { OperationalNotification, OperationalNotifier } from '../contract/o
 import type { BreakerSettings, DeliveryWaker, HealthOutcome, HoldReason, ReleaseResult, TrafficGate, TrafficLimits } from '../contract/traffic-gate.js';
 import { ATTEMPT_BOOKKEEPING_MARGIN_MS, type RetryPolicy } from '../contract/delivery-plan.js';
 import type { WebhookConnector, WebhookResponse } from '../contract/webhook-connector.js';
-import { classifySendError, classifyStatusCode, type AttemptOutcome } from './attempt-outcome.js';
+import { classifySendError, classifyStatusCode, recordedOutcome, type AttemptOutcome } from './attempt-outcome.js';
 import { retryWhileDatabaseUnavailable } from './database-retry.js';
 import { responseExcerpt } from './response-excerpt.js';
 import { standardWebhookHeaders } from './standard-webhook-headers.js';
@@ -156,7 +156,7 @@ export function createDeliveryActivities(dependencies: DeliveryActivityDependenc
           return recordWhileDatabaseUnavailable({ ...record, responseBody: null });
         }
       };
-      const target = await store.loadTarget(eventId);
+      const target = await store.loadTarget(eventId, { workflowRunId: workflowExecution?.runId ?? 'none', attempt: runAttempt });
       // Also what an attempt of a deleted account's delivery finds: its rows went with the account.
       if (!target) throw ApplicationFailure.nonRetryable(`delivery ${eventId} does not exist`, 'DeliveryNotFound');
       log = log.child({ account_id: target.accountId });
@@ -170,6 +170,20 @@ export function createDeliveryActivities(dependencies: DeliveryActivityDependenc
       }
       // A previous attempt was acknowledged but its completion never reached Temporal: do not send twice.
       if (target.status === 'sent') return;
+      const windowEndMs = scheduledTimestampMs + scheduleToCloseTimeoutMs;
+      const retryFloorMs = Math.max(minRetryIntervalMs, retry.initialIntervalMs);
+      // This very attempt was made and recorded by an earlier execution: a workflow task redone after
+      // its local first attempt had ended (the result never reached the history) runs the attempt
+      // again. Its recorded outcome stands and the receiver gets nothing twice; the gate already
+      // had that execution's release.
+      const repeated = target.recordedAttempt && recordedOutcome(target.recordedAttempt);
+      if (target.recordedAttempt && repeated) {
+        log.warn({ outcome: repeated.kind }, 'attempt already made and recorded by an earlier execution; not sending it again');
+        if (repeated.kind === 'sent') return;
+        const { statusCode, endedAtMs } = target.recordedAttempt;
+        const retryDelayMs = repeated.kind === 'retryable' ? nextRetryDelayMs(retry, runAttempt, undefined, windowEndMs - endedAtMs, retryFloorMs) : undefined;
+        throw failedAttempt(repeated, { statusCode, retryDelayMs: retryDelayMs?.delayMs, endedAtMs }, retryDelayMs);
+      }
       const { destination } = target;
       if (destination.deleted) throw ApplicationFailure.nonRetryable('destination is deleted', 'DestinationUnavailable');
       if (!destination.enabled) throw ApplicationFailure.nonRetryable('destination is disabled', DESTINATION_DISABLED_ERROR_TYPE);
@@ -274,8 +288,6 @@ export function createDeliveryActivities(dependencies: DeliveryActivityDependenc
           throw context.cancellationSignal.reason;
         }
 
-        const windowEndMs = scheduledTimestampMs + scheduleToCloseTimeoutMs;
-        const retryFloorMs = Math.max(minRetryIntervalMs, retry.initialIntervalMs);
         const retryDelayMs =
           outcome.kind === 'retryable'
             ? nextRetryDelayMs(retry, runAttempt, parseRetryAfterMs(response?.retryAfter, finishedAtMs), windowEndMs - finishedAtMs, retryFloorMs)
@@ -322,19 +334,7 @@ export function createDeliveryActivities(dependencies: DeliveryActivityDependenc
             }
           }
         }
-        // The delay travels in the details too: after a local first attempt the workflow waits it out
-        // itself, and Temporal does not hand nextRetryDelay back to workflow code.
-        const details: AttemptFailureDetails[] = [{ statusCode: response?.statusCode ?? null, retryDelayMs: retryDelayMs?.delayMs, endedAtMs: finishedAtMs }];
-        if (outcome.kind === 'permanent') {
-          throw ApplicationFailure.create({ type: outcome.errorType, message: outcome.reason, nonRetryable: true, details });
-        }
-        throw ApplicationFailure.create({
-          type: outcome.errorType,
-          message: outcome.reason,
-          details,
-          // Only a Retry-After or the retry floor overrides Temporal's own backoff.
-          nextRetryDelay: retryDelayMs?.overridesBackoff ? retryDelayMs.delayMs : undefined,
-        });
+        throw failedAttempt(outcome, { statusCode: response?.statusCode ?? null, retryDelayMs: retryDelayMs?.delayMs, endedAtMs: finishedAtMs }, retryDelayMs);
       } finally {
         if (!released) await releaseOnce();
       }
@@ -389,6 +389,28 @@ export function nextRetryDelayMs(
   // A destination created before the configured minimum was raised may back off faster than it allows.
   if (exponential < floorMs) return { delayMs: floorMs, overridesBackoff: true };
   return { delayMs: exponential, overridesBackoff: false };
+}
+
+/**
+ * The failure a failed attempt ends its activity with. Its details carry the delay too: after a
+ * local first attempt the workflow waits it out itself, and Temporal does not hand nextRetryDelay
+ * back to workflow code.
+ */
+function failedAttempt(
+  outcome: Exclude<AttemptOutcome, { kind: 'sent' }>,
+  details: AttemptFailureDetails,
+  retryDelay: { delayMs: number; overridesBackoff: boolean } | undefined,
+): ApplicationFailure {
+  if (outcome.kind === 'permanent') {
+    return ApplicationFailure.create({ type: outcome.errorType, message: outcome.reason, nonRetryable: true, details: [details] });
+  }
+  return ApplicationFailure.create({
+    type: outcome.errorType,
+    message: outcome.reason,
+    details: [details],
+    // Only a Retry-After or the retry floor overrides Temporal's own backoff.
+    nextRetryDelay: retryDelay?.overridesBackoff ? retryDelay.delayMs : undefined,
+  });
 }
 
 /**

@@ -18,6 +18,12 @@ export interface DeliveryTarget {
   status: DeliveryStatus;
   /** A test event (POST …/destinations/:id/test): marked `webhook-test: true` and left out of the destination's health. */
   test: boolean;
+  /**
+   * The attempt asked about (this run, this attempt number) as an earlier execution of the activity
+   * recorded it, or null when none did. A workflow task redone after its local first attempt had
+   * ended (the attempt's result never reached the history) runs that attempt again: it must not send again.
+   */
+  recordedAttempt: RecordedAttempt | null;
   destination: {
     id: string;
     /** `json`: the seed's body POSTed to `url`; `postback`: `urlTemplate` filled in and sent as GET or a form POST. */
@@ -60,6 +66,20 @@ export interface AttemptRecord {
   status: Extract<DeliveryStatus, 'sent' | 'retrying'> | null;
 }
 
+/** What an attempt's record keeps of its outcome. */
+export interface RecordedAttempt {
+  statusCode: number | null;
+  /** `<error type>: <reason>`, null for an accepted attempt. */
+  error: string | null;
+  endedAtMs: number;
+}
+
+/** Which attempt an activity execution is: its run and the run's attempt number, the key attempts are recorded under. */
+export interface AttemptKey {
+  workflowRunId: string;
+  attempt: number;
+}
+
 /** Whose delivery a finish closed: what its notification names. */
 export interface FinishedDelivery {
   accountId: string;
@@ -69,7 +89,8 @@ export interface FinishedDelivery {
 
 /** The delivery bookkeeping the activities do, implemented by the worker on PostgreSQL. */
 export interface AttemptStore {
-  loadTarget(eventId: string): Promise<DeliveryTarget | undefined>;
+  /** The delivery as the attempt `key` sends it, with that attempt's record should it exist already. */
+  loadTarget(eventId: string, key: AttemptKey): Promise<DeliveryTarget | undefined>;
   /**
    * Keeps the attempt (once per event, run and attempt number, however often it is recorded) and,
    * while the delivery is open, moves it on. Resolves true when the delivery took the record, false

@@ -12,6 +12,9 @@ export type PermanentErrorType =
   | 'InvalidRequest'
   | 'DestinationDisabled';
 
+/** Retried by the workflow's retry policy, with the run's backoff. */
+export const RETRYABLE_ERROR_TYPES: readonly RetryableErrorType[] = ['RetryableHttpStatus', 'AttemptTimeout', 'NetworkError', 'UnexpectedResponseBody'];
+
 /** Never retried by the workflow's retry policy, whatever an individual failure says. */
 export const PERMANENT_ERROR_TYPES: readonly PermanentErrorType[] = [
   'PermanentHttpStatus',

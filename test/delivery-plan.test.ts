@@ -215,6 +215,21 @@ describe('one delivery plan per run', () => {
       expect(await row()).toMatchObject({ status: 'sent', last_status_code: 200, last_error: null });
     });
 
+    it("loads an attempt's own record with the target, and no other attempt's", async () => {
+      await setStatus('retrying');
+      const recorded = attempt('retrying');
+      await store.recordAttempt(recorded);
+
+      const again = await store.loadTarget(eventId, { workflowRunId: recorded.workflowRunId, attempt: recorded.attempt });
+      expect(again?.recordedAttempt).toEqual({
+        statusCode: 503,
+        error: 'RetryableHttpStatus: receiver answered HTTP 503',
+        endedAtMs: recorded.startedAt.getTime() + recorded.durationMs,
+      });
+      expect((await store.loadTarget(eventId, { workflowRunId: recorded.workflowRunId, attempt: recorded.attempt + 1 }))?.recordedAttempt).toBeNull();
+      expect((await store.loadTarget(eventId, { workflowRunId: 'another-run', attempt: recorded.attempt }))?.recordedAttempt).toBeNull();
+    });
+
     it('finishing a retrying delivery as failed records it', async () => {
       await setStatus('retrying');
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
-import type { AttemptRecord, AttemptStore, DeliveryTarget, FinishedDelivery } from '../../contract/attempt-store.js';
+import type { AttemptKey, AttemptRecord, AttemptStore, DeliveryTarget, FinishedDelivery } from '../../contract/attempt-store.js';
 import type { WebhookMethod } from '../../contract/webhook-connector.js';
 import type { CanonicalEvent } from '../common/canonical-event.js';
 import { isDatabaseUnavailableError } from '../database/database-errors.js';
@@ -432,18 +432,22 @@ export class DeliveryRepository implements AttemptStore {
   }
 
   /** The delivery and its destination as one attempt sends it, secrets included: only the worker calls this. */
-  async loadTarget(eventId: string): Promise<DeliveryTarget | undefined> {
+  async loadTarget(eventId: string, key: AttemptKey): Promise<DeliveryTarget | undefined> {
     const [row]: TargetRow[] = await this.dataSource.query(
       `SELECT d.event_id, d.body, d.status, d.test, d.account_id, a.enabled AS account_enabled,
               a.default_rate_limit_per_second, a.default_max_in_flight, a.auto_disable_after_ms,
               t.id AS destination_id, t.url, t.method, t.headers, t.signing_secret, t.enabled, t.deleted_at,
               t.paused_at, t.rate_limit_per_second, t.max_in_flight,
               t.format, t.url_template, t.template_secrets, t.success_body, e.idempotency_key AS source_event_id,
-              CASE WHEN t.previous_signing_secret_expires_at > now() THEN t.previous_signing_secret END AS previous_signing_secret
+              CASE WHEN t.previous_signing_secret_expires_at > now() THEN t.previous_signing_secret END AS previous_signing_secret,
+              r.event_id IS NOT NULL AS attempt_recorded, r.status_code AS recorded_status_code, r.error AS recorded_error,
+              (extract(epoch FROM r.started_at) * 1000 + r.duration_ms)::text AS recorded_ended_at_ms
          FROM deliveries d JOIN destinations t ON t.id = d.destination_id JOIN accounts a ON a.id = d.account_id
          JOIN events e ON e.id = d.source_event_id
+         -- The attempt's own record, on the unique key recordAttempt writes it under.
+         LEFT JOIN delivery_attempts r ON r.event_id = d.event_id AND r.workflow_run_id = $2 AND r.attempt = $3
         WHERE d.event_id = $1`,
-      [eventId],
+      [eventId, key.workflowRunId, key.attempt],
     );
     if (!row) return undefined;
     return {
@@ -460,6 +464,9 @@ export class DeliveryRepository implements AttemptStore {
       sourceEventId: row.source_event_id,
       status: row.status,
       test: row.test,
+      recordedAttempt: row.attempt_recorded
+        ? { statusCode: row.recorded_status_code, error: row.recorded_error, endedAtMs: Math.round(Number(row.recorded_ended_at_ms)) }
+        : null,
       destination: {
         id: row.destination_id,
         format: row.format,
@@ -684,6 +691,10 @@ function toDeliveryToDispatch(row: DeliveryToDispatchRow): DeliveryToDispatch {
 
 interface TargetRow {
   event_id: string;
+  attempt_recorded: boolean;
+  recorded_status_code: number | null;
+  recorded_error: string | null;
+  recorded_ended_at_ms: string | null;
   account_id: string;
   account_enabled: boolean;
   default_rate_limit_per_second: number | null;
