@@ -8,8 +8,12 @@ import { eventually, startTestApp, type TestApp } from './support/test-app.js';
 
 /** How far the API's next_attempt_at may be from the time Temporal scheduled: the attempt's bookkeeping, not a second backoff. */
 const SCHEDULE_TOLERANCE_MS = 250;
-/** How late the receiver may see the attempt after its scheduled time on a busy 2-core machine (task poll, HTTP). */
-const ARRIVAL_TOLERANCE_MS = 1_500;
+/**
+ * How late the receiver may see the attempt after its scheduled time (task poll, HTTP). What the
+ * test rules out is a second wait on top of the scheduled one, so the bound sits below the 3 s
+ * backoff of the test's destination rather than at a latency: .ci/run saw 1.79 s on a loaded 2-core machine.
+ */
+const ARRIVAL_TOLERANCE_MS = 2_500;
 
 describe('one delivery plan per run', () => {
   let app: TestApp;
