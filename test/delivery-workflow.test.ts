@@ -173,7 +173,7 @@ describe('delivery workflow', () => {
   });
 
   it('gives up when the retry window (max_age_ms) ends', async () => {
-    const outcome = await run(input({ maxAgeMs: 1500, initialIntervalMs: 400, maxIntervalMs: 400 }), async () => {
+    const outcome = await run(input({ maxAgeMs: 4_000, initialIntervalMs: 400, maxIntervalMs: 400 }), async () => {
       throw ApplicationFailure.create({ type: 'RetryableHttpStatus', message: 'receiver answered HTTP 503' });
     });
     expect(outcome.calls).toBeGreaterThanOrEqual(2);
