@@ -136,7 +136,14 @@ describe('statements per attempt', () => {
     expect(held.statements).toHaveLength(1);
   });
 
-  it('a failure: the release decides in a transaction', async () => {
+  it('a refusal (4xx), breaker closed: one statement to release', async () => {
+    const { admit, release: released } = await pair({ ratePerSecond: null, maxInFlight: 20 }, { kind: 'permanent_failure', reason: 'HTTP 400' });
+    console.log('max_in_flight 20, refusal:', { admit, release: released });
+    expect(admit).toHaveLength(1);
+    expect(released).toHaveLength(1);
+  });
+
+  it('a retryable failure: the release decides in a transaction', async () => {
     const { admit, release: released } = await pair({ ratePerSecond: null, maxInFlight: 20 }, { kind: 'retryable_failure', reason: 'HTTP 503' });
     console.log('max_in_flight 20, retryable failure:', { admit, release: released });
     expect(admit).toHaveLength(1);
@@ -167,6 +174,46 @@ describe('the fast paths keep the rules', () => {
     const after = await health(destinationId);
     expect(after).toMatchObject({ breaker: 'closed', failure_streak: 0, failing_since: null });
     expect(after.last_success_at).not.toBeNull();
+    expect(await leases(destinationId)).toBe(0);
+  });
+
+  it('a refusal keeps the streak, starts the failing time once and stores the failure; one due to auto-disable disables the destination', async () => {
+    const destinationId = await newDestination();
+    const gate = gates[0]!;
+    const limits = { ratePerSecond: null, maxInFlight: 5 };
+    const breaker = { ...BREAKER, autoDisableAfterMs: 1_500 };
+    const refuse = (eventId: string, reason: string) =>
+      gate.release({ destinationId, accountId: ACCOUNT, eventId, outcome: { kind: 'permanent_failure', reason }, breaker });
+    await gate.admit(request(destinationId, 'f1', limits));
+    await release(gate, destinationId, 'f1', { kind: 'retryable_failure', reason: 'HTTP 503' });
+
+    await gate.admit(request(destinationId, 'p1', limits));
+    expect(await refuse('p1', 'HTTP 400')).toEqual({ opened: undefined, recovered: undefined, disabled: undefined, wake: [] });
+    const first = await health(destinationId);
+    expect(first).toMatchObject({ breaker: 'closed', failure_streak: 1, last_failure_reason: 'HTTP 400' });
+    await gate.admit(request(destinationId, 'p2', limits));
+    await refuse('p2', 'HTTP 404');
+    const second = await health(destinationId);
+    expect(second).toMatchObject({ breaker: 'closed', failure_streak: 1, last_failure_reason: 'HTTP 404', failing_since: first.failing_since });
+    expect((second.last_failure_at as Date).getTime()).toBeGreaterThanOrEqual((first.last_failure_at as Date).getTime());
+    expect(await leases(destinationId)).toBe(0);
+
+    await sleep(1_600);
+    await gate.admit(request(destinationId, 'p3', limits));
+    const disabled = await refuse('p3', 'HTTP 410');
+    expect(disabled.disabled?.reason).toContain('the last failure: HTTP 410');
+    const [destination]: Array<{ enabled: boolean }> = await pools[0]!.query(`SELECT enabled FROM destinations WHERE id = $1`, [destinationId]);
+    expect(destination!.enabled).toBe(false);
+  });
+
+  it('a slot freed behind an open breaker wakes nobody', async () => {
+    const destinationId = await newDestination();
+    const limits = { ratePerSecond: null, maxInFlight: 1 };
+    expect(await gates[0]!.admit(request(destinationId, 'a', limits))).toMatchObject({ admitted: true });
+    expect(await gates[1]!.admit(request(destinationId, 'b', limits))).toMatchObject({ admitted: false, reason: 'in_flight_full' });
+    // The breaker opened by other attempts while `a` was in flight; `a` ends neutral (cancelled).
+    await pools[0]!.query(`UPDATE destination_health SET breaker = 'open', opened_at = now(), open_until = now() + interval '30 seconds' WHERE destination_id = $1`, [destinationId]);
+    expect((await release(gates[2]!, destinationId, 'a', { kind: 'neutral' })).wake).toEqual([]);
     expect(await leases(destinationId)).toBe(0);
   });
 

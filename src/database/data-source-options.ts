@@ -15,9 +15,10 @@ import { Recoveries1764687600000 } from './migrations/1764687600000-recoveries.j
 import { Portal1764694800000 } from './migrations/1764694800000-portal.js';
 import { DeliveryOutbox1764698400000 } from './migrations/1764698400000-delivery-outbox.js';
 import { TrafficGateFunctions1764703800000 } from './migrations/1764703800000-traffic-gate-functions.js';
+import { TrafficReleaseOfARefusal1764707400000 } from './migrations/1764707400000-traffic-release-of-a-refusal.js';
 
 export const ENTITIES = [Destination, Delivery, DeliveryAttempt];
-export const MIGRATIONS = [InitialSchema1764230400000, SigningSecretRotation1764316800000, DeletedDestinationsHoldNoSecrets1764417600000, NextAttemptTimeFromTemporal1764504000000, Accounts1764590400000, DestinationTraffic1764676800000, OperationalWebhooks1764680400000, PostbacksAndRouting1764684000000, Recoveries1764687600000, Portal1764694800000, DeliveryOutbox1764698400000, TrafficGateFunctions1764703800000];
+export const MIGRATIONS = [InitialSchema1764230400000, SigningSecretRotation1764316800000, DeletedDestinationsHoldNoSecrets1764417600000, NextAttemptTimeFromTemporal1764504000000, Accounts1764590400000, DestinationTraffic1764676800000, OperationalWebhooks1764680400000, PostbacksAndRouting1764684000000, Recoveries1764687600000, Portal1764694800000, DeliveryOutbox1764698400000, TrafficGateFunctions1764703800000, TrafficReleaseOfARefusal1764707400000];
 
 export interface DatabaseConnectionOptions {
   url: string;

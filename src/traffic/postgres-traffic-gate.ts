@@ -13,9 +13,10 @@ const GATE_CONNECTIONS_PER_DESTINATION = 2;
  * destination's health row first, so two workers never both take the last slot, and a lease
  * outlives a dead worker only until its attempt's timeout.
  *
- * The common attempt — no rate limit, breaker closed, a success — costs one statement to admit and
- * one to release (database functions that lock, then read what the lock's previous holder wrote).
- * Everything else (a rate limit, an open or half-open breaker, a failure) is decided here by
+ * The common attempt — no rate limit, breaker closed, a success or a refusal (4xx) — costs one
+ * statement to admit and one to release (database functions that lock, then read what the lock's
+ * previous holder wrote). Everything else (a rate limit, an open or half-open breaker, a retryable
+ * failure, a refusal due to auto-disable the destination) is decided here by
  * traffic-rules.ts in one short transaction, as it is the rules that need the state.
  *
  * Within one process, the decisions of one destination also take turns here, before they take a
@@ -74,12 +75,12 @@ export class PostgresTrafficGate implements TrafficGate {
   }
 
   private async releaseNow(request: ReleaseRequest): Promise<ReleaseResult> {
-    const { kind } = request.outcome;
-    // A failure moves the breaker and the auto-disable clock: the rules decide it, below.
-    if (kind === 'success' || kind === 'neutral') {
-      const plain = await this.traffic.releasePlain(request.destinationId, request.eventId, kind === 'success');
+    const { outcome } = request;
+    // A retryable failure moves the breaker: the rules decide it, below.
+    if (outcome.kind !== 'retryable_failure') {
+      const plain = await this.traffic.releasePlain(request.destinationId, request.eventId, outcome, request.breaker.autoDisableAfterMs);
       if (plain.settled) return { opened: undefined, recovered: undefined, disabled: undefined, wake: plain.wake };
-      // Not settled (the breaker is not closed, or this was the probe): the lease is already gone.
+      // Not settled (the breaker is not closed, this was the probe, or a refusal due to auto-disable): the lease is already gone.
       return this.releaseInTransaction(request, plain.leased);
     }
     return this.releaseInTransaction(request);

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { TenantDatabase } from '../database/tenant-database.js';
+import type { HealthOutcome } from '../../contract/traffic-gate.js';
 import { CLOSED_HEALTH, type HealthState } from './traffic-rules.js';
 
 interface HealthRow {
@@ -90,16 +91,22 @@ export class TrafficRepository {
   }
 
   /**
-   * The common release in one statement (function `traffic_release_plain`): frees the attempt's
-   * lease and, when the outcome needs no decision — a success with the breaker closed, or a neutral
-   * outcome of an attempt that was not the probe — stores it and wakes the next waiter the freed
-   * slot is for. `settled: false`: the lease is gone (`leased` says whether there was one) and the
-   * gate decides the rest in a transaction.
+   * The common release in one statement (function `traffic_release_plain`, migrations 1764703800000
+   * and 1764707400000): frees the attempt's lease and, when the outcome needs no decision — a success
+   * or a refusal (not due to auto-disable) with the breaker closed, or a neutral outcome of an
+   * attempt that was not the probe — stores it and, the breaker closed, wakes the next waiter the
+   * freed slot is for. `settled: false`: the lease is gone (`leased` says whether there was one) and
+   * the gate decides the rest in a transaction.
    */
-  async releasePlain(destinationId: string, eventId: string, success: boolean): Promise<{ leased: boolean; settled: boolean; wake: string[] }> {
+  async releasePlain(
+    destinationId: string,
+    eventId: string,
+    outcome: Exclude<HealthOutcome, { kind: 'retryable_failure' }>,
+    autoDisableAfterMs: number | null,
+  ): Promise<{ leased: boolean; settled: boolean; wake: string[] }> {
     const [row]: Array<{ leased: boolean; settled: boolean; wake: string[] | null }> = await this.dataSource.query(
-      `SELECT leased, settled, wake FROM traffic_release_plain($1::uuid, $2::text, $3::boolean)`,
-      [destinationId, eventId, success],
+      `SELECT leased, settled, wake FROM traffic_release_plain($1::uuid, $2::text, $3::text, $4::text, $5::bigint)`,
+      [destinationId, eventId, outcome.kind, outcome.kind === 'permanent_failure' ? outcome.reason : null, autoDisableAfterMs === null ? null : Math.round(autoDisableAfterMs)],
     );
     return { leased: row.leased, settled: row.settled, wake: row.wake ?? [] };
   }
