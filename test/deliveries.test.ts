@@ -225,12 +225,52 @@ describe('deliveries API: find, cancel, retry', () => {
       expect(retry.body.message).toContain('is sent');
     });
 
+    /** A delivery whose status reads `failed` while its run is still open (waiting a minute in backoff), as it is for a moment after its final status. */
+    async function failedWithRunOpen(): Promise<{ receiver: Receiver; destinationId: string; eventId: string }> {
+      const { receiver, destinationId } = await destinationWith([503, 200], { retry_policy: { initial_interval_ms: 60_000, max_interval_ms: 60_000 } });
+      const eventId = await ingestFor(destinationId);
+      await deliveryReaches(app, eventId, ['retrying']);
+      await app.dataSource.query(`UPDATE deliveries SET status = 'failed', completed_at = now() WHERE event_id = $1`, [eventId]);
+      return { receiver, destinationId, eventId };
+    }
+
+    it('waits for a run that closes just after its delivery failed, and starts the retry', async () => {
+      const { receiver, destinationId, eventId } = await failedWithRunOpen();
+      const handle = app.temporal.workflow.getHandle(`delivery-${eventId}`);
+      const { runId: closingRunId } = await handle.describe();
+
+      const retrying = app.request('POST', app.path(`/deliveries/${eventId}/retry`));
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await handle.terminate('closing, as a run does once it has recorded its final status');
+      const retry = await retrying;
+      expect(retry.status, JSON.stringify(retry.body)).toBe(202);
+      await deliveryReaches(app, eventId, ['sent']);
+      expect(receiver.bodiesFor(eventId)).toHaveLength(2);
+      expect((await handle.describe()).runId).not.toBe(closingRunId);
+      await disable(destinationId);
+    });
+
+    it('answers 409 when the previous run stays open, and leaves the delivery as it was', async () => {
+      const { destinationId, eventId } = await failedWithRunOpen();
+
+      const retry = await app.request('POST', app.path(`/deliveries/${eventId}/retry`));
+      expect(retry.status).toBe(409);
+      expect(retry.body.message).toContain('still has a run closing');
+      expect((await getDelivery(app, eventId)).status).toBe('failed');
+      await app.temporal.workflow.getHandle(`delivery-${eventId}`).terminate('test over');
+      await disable(destinationId);
+    });
+
     it('starts one run, not two, for concurrent retries', async () => {
       const { receiver, destinationId } = await destinationWith([400, 200]);
       const eventId = await ingestFor(destinationId);
       await deliveryReaches(app, eventId, ['failed']);
       const workflowId = `delivery-${eventId}`;
-      const { runId: failedRunId } = await app.temporal.workflow.getHandle(workflowId).describe();
+      // The run closes just after it records `failed`; a retry meanwhile waits for it and asks Temporal twice.
+      const { runId: failedRunId } = await eventually(async () => {
+        const description = await app.temporal.workflow.getHandle(workflowId).describe();
+        return description.status.name === 'RUNNING' ? undefined : description;
+      });
 
       // Temporal's conflict policy alone would refuse two of three starts; the claim must let only one request ask.
       const { result: answers, starts } = await workflowStartsDuring(app, () =>

@@ -13,6 +13,15 @@ import type { DeliveryActionResponseDto } from './dto/delivery-response.dto.js';
  */
 export type NewRunResult = 'started' | 'refused' | 'destination_deleted' | 'run_open';
 
+/**
+ * How long a retry waits for the delivery's previous run to close. The run writes the final status
+ * in its last workflow task, so for a moment after a delivery reads `failed` its run is still open:
+ * a retry in that moment waits for it rather than answer 409. Longer than that, the run is not
+ * closing but stuck, and the retry answers 409 (`run_open`).
+ */
+const PREVIOUS_RUN_CLOSING_WAIT_MS = 5_000;
+const PREVIOUS_RUN_POLL_MS = 100;
+
 /** Operator actions on a delivery: cancel a running one, start a new run of a finished one. */
 @Injectable()
 export class DeliveryControlService {
@@ -87,12 +96,30 @@ export class DeliveryControlService {
         await this.deliveries.releaseRetryClaim(accountId, eventId, previous);
         return 'destination_deleted';
       }
-      await this.dispatcher.startRetry(toDeliveryDispatch(toDispatch, toDispatch.destination, this.config.delivery));
+      const dispatch = toDeliveryDispatch(toDispatch, toDispatch.destination, this.config.delivery);
+      try {
+        await this.dispatcher.startRetry(dispatch);
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        await this.previousRunCloses(dispatch.workflowId);
+        await this.dispatcher.startRetry(dispatch);
+      }
       return 'started';
     } catch (error) {
       await this.deliveries.releaseRetryClaim(accountId, eventId, previous);
       if (error instanceof WorkflowExecutionAlreadyStartedError) return 'run_open';
       throw error;
+    }
+  }
+
+  /** Waits, at most PREVIOUS_RUN_CLOSING_WAIT_MS, until the workflow's latest run is no longer running. */
+  private async previousRunCloses(workflowId: string): Promise<void> {
+    const handle = this.temporal.workflow.getHandle(workflowId);
+    const deadline = Date.now() + PREVIOUS_RUN_CLOSING_WAIT_MS;
+    while (Date.now() < deadline) {
+      const description = await this.temporal.connection.withDeadline(Date.now() + TEMPORAL_CALL_DEADLINE_MS, () => handle.describe());
+      if (description.status.name !== 'RUNNING') return;
+      await new Promise((resolve) => setTimeout(resolve, PREVIOUS_RUN_POLL_MS));
     }
   }
 
